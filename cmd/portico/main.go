@@ -1,0 +1,85 @@
+// Command portico is the Portico API gateway: `portico serve` runs a node; the other commands talk to a node's
+// admin API. This file only parses flags and calls packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `Portico — a self-hosted API gateway.
+
+Usage:
+  portico serve [--data DIR] [--listen ADDR]… [--admin-listen ADDR] [--domain D] [--region R]
+                [--proxy-protocol] [--trusted-proxies CIDR,…] [--demo]
+  portico apply -f FILE [--dry-run]
+  portico export [-o FILE]
+  portico deploy SERVICE STAGE [-m MESSAGE] [--no-apply]
+  portico history SERVICE STAGE
+  portico rollback SERVICE STAGE DEPLOYMENT
+  portico status
+  portico version
+
+SERVICE is a service name or ID; STAGE is a stage name, "" or "default" for the default stage.
+Client commands reach the admin API at --server (default $PORTICO_SERVER or http://127.0.0.1:9080) with the
+token in $PORTICO_TOKEN, --token, or the admin.token file of --data (default ./portico-data).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "portico: %v\n\n%s", err, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "portico: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line itself.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("missing command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "apply":
+		return runApply(ctx, rest, stdout)
+	case "export":
+		return runExport(ctx, rest, stdout)
+	case "deploy":
+		return runDeploy(ctx, rest, stdout)
+	case "history":
+		return runHistory(ctx, rest, stdout)
+	case "rollback":
+		return runRollback(ctx, rest, stdout)
+	case "status":
+		return runStatus(ctx, rest, stdout)
+	case "version", "--version", "-version", "-v":
+		fmt.Fprintf(stdout, "portico %s\n", version)
+		return nil
+	case "help", "--help", "-h", "-help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usagef("unknown command %q", cmd)
+}

@@ -1,0 +1,278 @@
+package admin
+
+// Component schemas of the OpenAPI document. Each describes one Go type of this package or of storage, field for
+// field (a test compares them by reflection).
+
+func str(desc string) obj {
+	s := obj{"type": "string"}
+	if desc != "" {
+		s["description"] = desc
+	}
+	return s
+}
+
+func enum(desc string, values ...string) obj {
+	s := str(desc)
+	s["enum"] = values
+	return s
+}
+
+func integer(desc string) obj {
+	s := obj{"type": "integer", "format": "int64"}
+	if desc != "" {
+		s["description"] = desc
+	}
+	return s
+}
+
+func boolean(desc string) obj {
+	s := obj{"type": "boolean"}
+	if desc != "" {
+		s["description"] = desc
+	}
+	return s
+}
+
+func dateTime() obj { return obj{"type": "string", "format": "date-time"} }
+
+func arr(items obj) obj { return obj{"type": "array", "items": items} }
+
+func mapOf(values obj) obj { return obj{"type": "object", "additionalProperties": values} }
+
+func schemaRef(name string) obj { return ref("schemas", name) }
+
+// rawJSON is a slot holding JSON only its owner (a plugin, a built-in check) decodes.
+func rawJSON(desc string) obj { return obj{"description": desc} }
+
+// closed marks a request body schema: the server refuses fields it doesn't know.
+func closed(s obj) obj {
+	s["additionalProperties"] = false
+	return s
+}
+
+func nullable(s obj) obj {
+	if _, isRef := s["$ref"]; isRef {
+		return obj{"allOf": []obj{s}, "nullable": true}
+	}
+	c := obj{"nullable": true}
+	for k, v := range s {
+		c[k] = v
+	}
+	return c
+}
+
+func object(desc string, props obj, required ...string) obj {
+	s := obj{"type": "object", "properties": props}
+	if desc != "" {
+		s["description"] = desc
+	}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+var httpMethodNames = []string{"HEAD", "OPTIONS", "GET", "POST", "PUT", "DELETE", "PATCH", "ANY"}
+
+func backendProps() obj {
+	return obj{
+		"type":    enum("http: a path appended to the stage's backend URL; mock: a custom response.", "http", "mock"),
+		"path":    str("http: the backend path, starting with /; may hold context variables."),
+		"status":  obj{"type": "integer", "description": "mock: the response status."},
+		"headers": mapOf(str("")),
+		"body":    str("mock: the response body; may hold context variables."),
+	}
+}
+
+func settingsProps() obj {
+	return obj{
+		"ipAcl":      rawJSON("IP ACL configuration."),
+		"auth":       rawJSON("Authentication (HMAC or JWT) configuration."),
+		"rateLimit":  rawJSON("Rate limit configuration."),
+		"apiKey":     rawJSON("API key requirement."),
+		"preCall":    rawJSON("Pre-call API configuration."),
+		"backendUrl": str("Backend URL override."),
+	}
+}
+
+func pathSettingsProps() obj {
+	p := settingsProps()
+	p["methods"] = mapOf(schemaRef("Settings"))
+	return p
+}
+
+func schemas() obj {
+	return obj{
+		"Error": object("Every error response.", obj{"error": schemaRef("ErrorDetail")}, "error"),
+		"ErrorDetail": object("", obj{
+			"code":      str("Stable snake_case code."),
+			"message":   str("What went wrong and what to do."),
+			"field":     str("The offending field, when there is one."),
+			"requestId": str("The request's ID."),
+		}, "code", "message"),
+		"HealthStatus": object("", obj{"status": enum("", "ok")}, "status"),
+		"RuntimeStatus": object("What the gateway serves now.", obj{
+			"version":   str("Portico version."),
+			"startedAt": dateTime(),
+			"listen":    arr(str("")),
+			"domain":    str("The domain stage hosts live under."),
+			"ready":     boolean("Whether the gateway serves."),
+			"stages":    arr(schemaRef("LiveStage")),
+		}),
+		"LiveStage": object("", obj{
+			"serviceId":    str(""),
+			"stageName":    str(""),
+			"deploymentId": integer(""),
+			"url":          str(""),
+		}),
+
+		"Service": object("", obj{
+			"id":          str("Generated: 8 characters a–z0–9."),
+			"name":        str(""),
+			"description": str(""),
+			"version":     integer(""),
+			"createdAt":   dateTime(),
+			"updatedAt":   dateTime(),
+		}),
+		"ServiceInput": closed(object("", obj{"name": str(""), "description": str("")}, "name")),
+		"ServicePatch": closed(object("Fields left out keep their value.", obj{"name": str(""), "description": str("")})),
+		"ServiceList":  object("", obj{"services": arr(schemaRef("Service"))}),
+
+		"ResourceTree": object("A service's (or a stage's) resources sorted by path.",
+			obj{"resources": arr(schemaRef("Resource"))}),
+		"Resource": object("", obj{
+			"id":        integer(""),
+			"serviceId": str(""),
+			"path":      str("Like /members/{memberId} or /{proxy+}; at most 255 characters."),
+			"version":   integer(""),
+			"plugins":   arr(schemaRef("PluginBinding")),
+			"methods":   arr(schemaRef("Method")),
+		}),
+		"ResourceInput": closed(object("", obj{"path": str("")}, "path")),
+		"Method": object("", obj{
+			"id":          integer(""),
+			"resourceId":  integer(""),
+			"method":      enum("", httpMethodNames...),
+			"name":        str(""),
+			"description": str(""),
+			"backend":     schemaRef("Backend"),
+			"version":     integer(""),
+			"plugins":     arr(schemaRef("PluginBinding")),
+			"managedBy":   str("The plugin that created this method; such methods cannot be edited."),
+		}),
+		"MethodInput": closed(object("", obj{
+			"method":      enum("", httpMethodNames...),
+			"name":        str(""),
+			"description": str(""),
+			"backend":     schemaRef("Backend"),
+		}, "method", "backend")),
+		"MethodPatch": closed(object("Fields left out keep their value; the HTTP method cannot change.", obj{
+			"method":      enum("Accepted only when equal to the current one.", httpMethodNames...),
+			"name":        str(""),
+			"description": str(""),
+			"backend":     schemaRef("BackendPatch"),
+		})),
+		"Backend":      object("", backendProps(), "type"),
+		"BackendPatch": closed(object("Fields left out keep their value.", backendProps())),
+		"PluginBinding": object("", obj{
+			"id":               integer(""),
+			"type":             str("The plugin's registered name."),
+			"phase":            enum("", "request", "response"),
+			"overrideChildren": boolean("Copy the setting down to every path and method below."),
+			"config":           rawJSON("The plugin's configuration, decoded only by the plugin."),
+			"version":          integer(""),
+		}),
+		"PluginInput": closed(object("", obj{
+			"type":             str(""),
+			"phase":            enum("", "request", "response"),
+			"overrideChildren": boolean(""),
+			"config":           rawJSON(""),
+		}, "type", "phase")),
+		"PluginPatch": closed(object("Fields left out keep their value; config replaces the whole configuration.", obj{
+			"type":             str(""),
+			"phase":            enum("", "request", "response"),
+			"overrideChildren": boolean(""),
+			"config":           rawJSON(""),
+		})),
+
+		"Settings":      object("Stage checks of one node.", settingsProps()),
+		"PathSettings":  object("Settings of a path and of its methods.", pathSettingsProps()),
+		"StageSettings": mapOf(schemaRef("PathSettings")),
+		"Stage": object("", obj{
+			"id":                   integer(""),
+			"serviceId":            str(""),
+			"name":                 str("[a-z0-9]{0,30}; empty is the default stage."),
+			"description":          str(""),
+			"backendUrl":           str(""),
+			"settings":             schemaRef("StageSettings"),
+			"resources":            nullable(schemaRef("ResourceTree")),
+			"resourcesAppliedAt":   nullable(dateTime()),
+			"baseDeploymentId":     nullable(integer("The deployment the editable state is based on.")),
+			"deployedDeploymentId": nullable(integer("The deployment the stage serves.")),
+			"version":              integer(""),
+			"createdAt":            dateTime(),
+			"updatedAt":            dateTime(),
+		}),
+		"StageInput": closed(object("", obj{
+			"name":        str("Empty creates the default stage; `default` is reserved."),
+			"description": str(""),
+			"backendUrl":  str(""),
+			"settings":    schemaRef("StageSettings"),
+		}, "backendUrl")),
+		"StagePatch": closed(object("Fields left out keep their value; settings merge per path, null removes a path.", obj{
+			"name":        str("Accepted only when equal to the current one."),
+			"description": str(""),
+			"backendUrl":  str(""),
+			"settings":    mapOf(nullable(schemaRef("PathSettings"))),
+		})),
+		"StageList": object("", obj{"stages": arr(schemaRef("Stage"))}),
+		"ApplyResult": object("", obj{
+			"stage":   schemaRef("Stage"),
+			"changed": boolean("False when the stage already had the current tree."),
+		}),
+
+		"DeployRequest": closed(object("", obj{
+			"description":    str(""),
+			"applyResources": boolean("Apply the current resource tree first, in the same transaction."),
+		})),
+		"Deployment": object("", obj{
+			"id":          integer(""),
+			"stageId":     integer(""),
+			"serviceId":   str(""),
+			"stageName":   str(""),
+			"description": str(""),
+			"author":      str(""),
+			"status":      enum("", "SUCCESS", "FAILED"),
+			"createdAt":   dateTime(),
+			"deployed":    boolean("The stage serves this deployment."),
+			"base":        boolean("The stage's editable state is based on this deployment."),
+			"snapshot":    nullable(schemaRef("Snapshot")),
+		}),
+		"DeploymentList": object("", obj{"deployments": arr(schemaRef("Deployment"))}),
+		"Snapshot": object("Everything the gateway needs to serve one stage.", obj{
+			"serviceId":  str(""),
+			"stageName":  str(""),
+			"backendUrl": str(""),
+			"resources":  schemaRef("ResourceTree"),
+			"settings":   schemaRef("StageSettings"),
+			"modules":    arr(schemaRef("ModuleRef")),
+		}),
+		"ModuleRef": object("", obj{"name": str(""), "digest": str("SHA-256, hex.")}),
+
+		"Domain": object("", obj{
+			"host":      str(""),
+			"serviceId": str(""),
+			"stageName": str(""),
+			"basePath":  str(""),
+			"version":   integer(""),
+			"createdAt": dateTime(),
+		}),
+		"DomainInput": closed(object("", obj{
+			"host":      str(""),
+			"serviceId": str("Service ID or name."),
+			"stageName": str("Empty is the default stage."),
+			"basePath":  str(""),
+		}, "host", "serviceId")),
+		"DomainList": object("", obj{"domains": arr(schemaRef("Domain"))}),
+	}
+}

@@ -1,0 +1,187 @@
+// Package deploy turns deployment snapshots from storage into compiled, immutable pipeline stages and swaps the
+// gateway's routing table atomically. It is the bridge between the control plane and the data plane: the data plane
+// packages never see storage types.
+package deploy
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/portico-gateway/portico/runtime/ctxvar"
+	"github.com/portico-gateway/portico/runtime/pipeline"
+	"github.com/portico-gateway/portico/runtime/proxy"
+	"github.com/portico-gateway/portico/runtime/router"
+	"github.com/portico-gateway/portico/storage"
+)
+
+// CodeInvalidDeployment is the error code of a snapshot that does not compile.
+const CodeInvalidDeployment = "invalid_deployment"
+
+// Compiler compiles snapshots. It holds the shared backend transport.
+type Compiler struct {
+	Transport *proxy.Transport
+	Logger    *slog.Logger
+}
+
+func compileError(field, format string, args ...any) *storage.Error {
+	return &storage.Error{Kind: storage.KindInvalid, Code: CodeInvalidDeployment, Field: field,
+		Message: fmt.Sprintf(format, args...)}
+}
+
+// Compile builds a servable stage from snap. Every error names the path, method and field at fault, the way
+// Traefik reports a route that failed to build, and nothing is served from a snapshot that fails.
+func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline.Stage, error) {
+	if _, err := proxy.ParseBackendURL(snap.BackendURL); err != nil {
+		return nil, compileError("backendUrl", "%v", err)
+	}
+	settings := newSettingsIndex(snap.Settings)
+	if err := settings.checkSupported(); err != nil {
+		return nil, err
+	}
+	b := router.NewBuilder[*pipeline.Route]()
+	routes := 0
+	for _, res := range snap.Resources.Resources {
+		segs, err := router.ParsePath(res.Path)
+		if err != nil {
+			return nil, compileError(res.Path, "%v", err)
+		}
+		if len(res.Plugins) > 0 {
+			return nil, compileError(res.Path+" plugins", "plugin %q is not available in this build", res.Plugins[0].Type)
+		}
+		for _, m := range res.Methods {
+			where := m.HTTPMethod + " " + res.Path
+			if len(m.Plugins) > 0 {
+				return nil, compileError(where+" plugins", "plugin %q is not available in this build", m.Plugins[0].Type)
+			}
+			route, err := c.compileMethod(snap, settings, res.Path, segs, m)
+			if err != nil {
+				return nil, err
+			}
+			if err := b.Add(m.HTTPMethod, res.Path, route); err != nil {
+				return nil, compileError(where, "%v", err)
+			}
+			routes++
+		}
+	}
+	if routes == 0 {
+		return nil, compileError("resources", "the stage has no methods to serve")
+	}
+	return pipeline.NewStage(snap.ServiceID, snap.StageName, deploymentID, b.Build(), c.Logger), nil
+}
+
+func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, path string, segs []router.Segment,
+	m storage.Method) (*pipeline.Route, error) {
+	where := m.HTTPMethod + " " + path
+	switch m.Backend.Type {
+	case storage.BackendHTTP:
+		tpl, err := ctxvar.Parse(m.Backend.Path, segs)
+		if err != nil {
+			return nil, compileError(where+" backend.path", "%v", err)
+		}
+		base := snap.BackendURL
+		if override := settings.backendURL(path, m.HTTPMethod); override != "" {
+			base = override
+		}
+		target, err := c.Transport.Target(base)
+		if err != nil {
+			return nil, compileError(where+" backendUrl", "%v", err)
+		}
+		return pipeline.NewHTTPRoute(m.HTTPMethod, path, target, tpl), nil
+	case storage.BackendMock:
+		if m.Backend.Status < 100 || m.Backend.Status > 599 {
+			return nil, compileError(where+" backend.status", "status %d is not an HTTP status", m.Backend.Status)
+		}
+		names := make([]string, 0, len(m.Backend.Headers))
+		for name := range m.Backend.Headers {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		var headers []pipeline.MockHeader
+		for _, name := range names {
+			tpl, err := ctxvar.Parse(m.Backend.Headers[name], segs)
+			if err != nil {
+				return nil, compileError(where+" backend.headers."+name, "%v", err)
+			}
+			headers = append(headers, pipeline.MockHeader{Name: http.CanonicalHeaderKey(name), Value: tpl})
+		}
+		body, err := ctxvar.Parse(m.Backend.Body, segs)
+		if err != nil {
+			return nil, compileError(where+" backend.body", "%v", err)
+		}
+		return pipeline.NewMockRoute(m.HTTPMethod, path, m.Backend.Status, headers, body), nil
+	}
+	return nil, compileError(where+" backend.type", "unknown backend type %q (http or mock)", m.Backend.Type)
+}
+
+// settingsIndex answers "which setting applies to this path and method": the method's own, else the nearest
+// path's (the path itself, then its ancestors up to the root "/").
+type settingsIndex storage.StageSettings
+
+func newSettingsIndex(s storage.StageSettings) settingsIndex { return settingsIndex(s) }
+
+// checkSupported refuses settings this build cannot enforce yet. Serving a stage while silently ignoring an IP ACL
+// or an authentication setting would be worse than refusing the deploy.
+func (s settingsIndex) checkSupported() error {
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, path := range keys {
+		ps := s[path]
+		if name := unsupported(ps.Settings); name != "" {
+			return compileError("settings."+path+"."+name, "the %s setting is not supported by this build yet", name)
+		}
+		for method, ms := range ps.Methods {
+			if name := unsupported(ms); name != "" {
+				return compileError("settings."+path+".methods."+method+"."+name,
+					"the %s setting is not supported by this build yet", name)
+			}
+		}
+	}
+	return nil
+}
+
+func unsupported(st storage.Settings) string {
+	switch {
+	case len(st.IPACL) > 0:
+		return "ipAcl"
+	case len(st.Auth) > 0:
+		return "auth"
+	case len(st.RateLimit) > 0:
+		return "rateLimit"
+	case len(st.APIKey) > 0 && string(st.APIKey) != "false":
+		return "apiKey"
+	case len(st.PreCall) > 0:
+		return "preCall"
+	}
+	return ""
+}
+
+func (s settingsIndex) backendURL(path, method string) string {
+	if ps, ok := s[path]; ok {
+		if ms, ok := ps.Methods[method]; ok && ms.BackendURL != "" {
+			return ms.BackendURL
+		}
+	}
+	for p := path; ; p = parentPath(p) {
+		if ps, ok := s[p]; ok && ps.BackendURL != "" {
+			return ps.BackendURL
+		}
+		if p == "/" {
+			return ""
+		}
+	}
+}
+
+// parentPath returns the parent resource path ("/a/b" → "/a", "/a" → "/").
+func parentPath(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}

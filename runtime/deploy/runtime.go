@@ -1,0 +1,176 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/portico-gateway/portico/runtime/admin"
+	"github.com/portico-gateway/portico/runtime/pipeline"
+	"github.com/portico-gateway/portico/storage"
+)
+
+// Hosts names the stage hosts: {serviceId}.{domain} for the default stage and {serviceId}-{stage}.{domain}
+// otherwise, each with an optional "{region}-" prefix (the seed's kr1-xxxxx-test.api… form).
+type Hosts struct {
+	Domain string // default "localhost", so that *.localhost resolves to loopback without DNS
+	Region string
+}
+
+// StageHost returns the host name of a stage.
+func (h Hosts) StageHost(serviceID, stage string) string {
+	name := serviceID
+	if stage != "" {
+		name += "-" + stage
+	}
+	if h.Region != "" {
+		name = h.Region + "-" + name
+	}
+	domain := h.Domain
+	if domain == "" {
+		domain = "localhost"
+	}
+	return name + "." + domain
+}
+
+// Config configures a Runtime.
+type Config struct {
+	Store    *storage.Store
+	Gateway  *pipeline.Gateway
+	Compiler *Compiler
+	Hosts    Hosts
+	// Listen are the gateway's listen addresses, used to print stage URLs.
+	Listen  []string
+	Version string
+	Logger  *slog.Logger
+}
+
+// Runtime keeps the data plane serving exactly the store's live deployments. It implements admin.Runtime.
+type Runtime struct {
+	cfg       Config
+	log       *slog.Logger
+	startedAt time.Time
+
+	mu       sync.Mutex                // serialises Reload; never taken by requests
+	compiled map[int64]*pipeline.Stage // by deployment ID: unchanged stages are reused across reloads
+	status   []admin.LiveStage
+}
+
+var _ admin.Runtime = (*Runtime)(nil)
+
+// New returns a Runtime; call Reload to load the live deployments.
+func New(cfg Config) *Runtime {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Runtime{cfg: cfg, log: cfg.Logger, startedAt: time.Now(), compiled: map[int64]*pipeline.Stage{}}
+}
+
+// Check compiles a snapshot without serving it.
+func (rt *Runtime) Check(snap storage.Snapshot) error {
+	_, err := rt.cfg.Compiler.Compile(0, snap)
+	return err
+}
+
+// Reload reads the live deployments and custom domains, compiles what is new, and swaps the routing table in one
+// atomic step. A deployment that no longer compiles is left out (and reported) rather than taking others down.
+func (rt *Runtime) Reload(ctx context.Context) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	var (
+		live    []storage.Deployment
+		domains []storage.Domain
+	)
+	err := rt.cfg.Store.View(ctx, func(tx *storage.Tx) error {
+		var err error
+		if live, err = tx.LiveDeployments(ctx); err != nil {
+			return err
+		}
+		domains, err = tx.ListDomains(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reload: read live deployments: %w", err)
+	}
+	hosts := make(map[string]pipeline.HostEntry, len(live)+len(domains))
+	byStage := make(map[[2]string]*pipeline.Stage, len(live))
+	compiled := make(map[int64]*pipeline.Stage, len(live))
+	var status []admin.LiveStage
+	var errs []error
+	for _, d := range live {
+		st := rt.compiled[d.ID]
+		if st == nil {
+			if d.Snapshot == nil {
+				errs = append(errs, fmt.Errorf("deployment %d has no snapshot", d.ID))
+				continue
+			}
+			st, err = rt.cfg.Compiler.Compile(d.ID, *d.Snapshot)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("deployment %d of %s stage %q: %w", d.ID, d.ServiceID, d.StageName, err))
+				rt.log.Error("live deployment does not compile; its stage is not served",
+					"deploymentId", d.ID, "service", d.ServiceID, "stage", d.StageName, "error", err)
+				continue
+			}
+		}
+		compiled[d.ID] = st
+		host := rt.cfg.Hosts.StageHost(d.ServiceID, d.StageName)
+		hosts[host] = pipeline.HostEntry{Stage: st}
+		byStage[[2]string{d.ServiceID, d.StageName}] = st
+		status = append(status, admin.LiveStage{ServiceID: d.ServiceID, StageName: d.StageName,
+			DeploymentID: d.ID, URL: rt.url(host)})
+	}
+	for _, dom := range domains {
+		if st := byStage[[2]string{dom.ServiceID, dom.StageName}]; st != nil {
+			hosts[dom.Host] = pipeline.HostEntry{Stage: st, BasePath: dom.BasePath}
+		}
+	}
+	sort.Slice(status, func(i, j int) bool {
+		if status[i].ServiceID != status[j].ServiceID {
+			return status[i].ServiceID < status[j].ServiceID
+		}
+		return status[i].StageName < status[j].StageName
+	})
+	rt.cfg.Gateway.Swap(pipeline.NewTable(hosts))
+	rt.compiled = compiled
+	rt.status = status
+	return errors.Join(errs...)
+}
+
+// Status reports what is served.
+func (rt *Runtime) Status() admin.RuntimeStatus {
+	rt.mu.Lock()
+	stages := append([]admin.LiveStage(nil), rt.status...)
+	rt.mu.Unlock()
+	if stages == nil {
+		stages = []admin.LiveStage{}
+	}
+	domain := rt.cfg.Hosts.Domain
+	if domain == "" {
+		domain = "localhost"
+	}
+	return admin.RuntimeStatus{
+		Version:   rt.cfg.Version,
+		StartedAt: rt.startedAt,
+		Listen:    append([]string{}, rt.cfg.Listen...),
+		Domain:    domain,
+		Ready:     rt.cfg.Gateway.Load() != nil,
+		Stages:    stages,
+	}
+}
+
+// URL returns the URL clients use for a host, with the first listen address's port.
+func (rt *Runtime) url(host string) string {
+	if len(rt.cfg.Listen) == 0 {
+		return "http://" + host
+	}
+	_, port, err := net.SplitHostPort(rt.cfg.Listen[0])
+	if err != nil || port == "80" {
+		return "http://" + host
+	}
+	return "http://" + host + ":" + port
+}

@@ -1,0 +1,199 @@
+package pipeline
+
+import (
+	"bytes"
+	"log/slog"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gateway/portico/runtime/ctxvar"
+	"github.com/portico-gateway/portico/runtime/proxy"
+	"github.com/portico-gateway/portico/runtime/router"
+)
+
+// Stage is one deployed stage compiled for serving: an immutable router over compiled routes.
+type Stage struct {
+	ServiceID    string
+	Name         string
+	DeploymentID int64
+
+	serviceIDBytes []byte
+	nameBytes      []byte
+	routes         *router.Router[*Route]
+	log            *slog.Logger
+}
+
+// NewStage wraps a built router. DeploymentID identifies the snapshot it was compiled from.
+func NewStage(serviceID, name string, deploymentID int64, routes *router.Router[*Route], log *slog.Logger) *Stage {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Stage{
+		ServiceID: serviceID, Name: name, DeploymentID: deploymentID,
+		serviceIDBytes: []byte(serviceID), nameBytes: []byte(name),
+		routes: routes, log: log,
+	}
+}
+
+// Route is one compiled (path, method) with its backend.
+type Route struct {
+	Path   string
+	Method string
+	http   *httpBackend
+	mock   *mockBackend
+}
+
+type httpBackend struct {
+	target *proxy.Target
+	path   *ctxvar.Template
+}
+
+type mockBackend struct {
+	status  int
+	headers []mockHeader
+	body    *ctxvar.Template
+	rawBody []byte // body when it has no variables
+}
+
+type mockHeader struct {
+	name  []byte
+	value *ctxvar.Template
+}
+
+// NewHTTPRoute returns a route that forwards to target + path (a template whose variables are bound to the route).
+func NewHTTPRoute(method, path string, target *proxy.Target, backendPath *ctxvar.Template) *Route {
+	return &Route{Path: path, Method: method, http: &httpBackend{target: target, path: backendPath}}
+}
+
+// MockHeader is a custom-response header with its value template.
+type MockHeader struct {
+	Name  string
+	Value *ctxvar.Template
+}
+
+// NewMockRoute returns a route that answers with a custom response.
+func NewMockRoute(method, path string, status int, headers []MockHeader, body *ctxvar.Template) *Route {
+	m := &mockBackend{status: status, body: body}
+	for _, h := range headers {
+		m.headers = append(m.headers, mockHeader{name: []byte(h.Name), value: h.Value})
+	}
+	if body != nil && body.IsLiteral() {
+		m.rawBody = body.Append(nil, nil, ctxvar.Raw)
+	}
+	return &Route{Path: path, Method: method, mock: m}
+}
+
+// Serve routes r (whose request path, after basePath is stripped, selects the route) and writes the response.
+func (s *Stage) Serve(r *Request, basePath string) {
+	r.stage = s
+	ctx := r.Ctx
+	path := ctx.URI().PathOriginal()
+	if basePath != "" {
+		rest, ok := bytes.CutPrefix(path, []byte(basePath))
+		if !ok || (len(rest) > 0 && rest[0] != '/') {
+			WriteError(ctx, fasthttp.StatusNotFound, CodeRouteNotFound, "no resource matches this path", r.requestID)
+			return
+		}
+		if len(rest) == 0 {
+			rest = []byte("/")
+		}
+		path = rest
+	}
+	route, _, st := s.routes.Lookup(ctx.Method(), path, &r.params)
+	switch st {
+	case router.Found:
+	case router.MethodNotFound:
+		WriteError(ctx, fasthttp.StatusNotFound, CodeMethodNotFound, "the resource has no such method", r.requestID)
+		return
+	case router.BadPath:
+		WriteError(ctx, fasthttp.StatusBadRequest, CodeBadPath, "malformed request path", r.requestID)
+		return
+	default:
+		WriteError(ctx, fasthttp.StatusNotFound, CodeRouteNotFound, "no resource matches this path", r.requestID)
+		return
+	}
+	switch {
+	case route.mock != nil:
+		route.mock.serve(r)
+	case route.http != nil:
+		route.http.serve(s, r)
+	}
+}
+
+func (m *mockBackend) serve(r *Request) {
+	ctx := r.Ctx
+	src := source{r}
+	ctx.Response.Reset()
+	ctx.SetStatusCode(m.status)
+	for i := range m.headers {
+		h := &m.headers[i]
+		r.scratch = h.value.Append(r.scratch[:0], src, ctxvar.HeaderValue)
+		ctx.Response.Header.SetBytesKV(h.name, r.scratch)
+	}
+	switch {
+	case m.rawBody != nil:
+		ctx.Response.SetBodyRaw(m.rawBody) // immutable, shared by every request: no copy
+	case m.body != nil:
+		r.scratch = m.body.Append(r.scratch[:0], src, ctxvar.Raw)
+		ctx.Response.SetBody(r.scratch)
+	}
+}
+
+var (
+	headerXFF   = []byte("X-Forwarded-For")
+	headerXFP   = []byte("X-Forwarded-Proto")
+	headerXFH   = []byte("X-Forwarded-Host")
+	headerReqID = []byte(HeaderRequestID)
+)
+
+func (h *httpBackend) serve(s *Stage, r *Request) {
+	ctx := r.Ctx
+	req := &ctx.Request
+
+	// Backend path: base path of the target + the method's path with variables escaped as path segments.
+	buf := append(r.scratch[:0], h.target.BasePath()...)
+	buf = h.path.Append(buf, source{r}, ctxvar.PathEscape)
+	if len(buf) == 0 {
+		buf = append(buf, '/')
+	}
+	r.scratch = buf
+
+	// Forwarding headers are computed from the client-facing request before it is re-pointed at the backend.
+	if r.Peer.IsValid() {
+		var ipbuf [64]byte
+		peer := r.Peer.AppendTo(ipbuf[:0])
+		if prior := req.Header.PeekBytes(headerXFF); len(prior) > 0 {
+			var xff [512]byte
+			v := append(append(append(xff[:0], prior...), ", "...), peer...)
+			req.Header.SetBytesKV(headerXFF, v)
+		} else {
+			req.Header.SetBytesKV(headerXFF, peer)
+		}
+	}
+	req.Header.SetBytesKV(headerXFH, req.Header.Host())
+	req.Header.SetBytesK(headerXFP, r.Scheme)
+	req.Header.SetBytesKV(headerReqID, r.requestID)
+	proxy.StripRequest(&req.Header)
+	h.target.Prepare(req, buf)
+
+	if err := h.target.Do(req, &ctx.Response); err != nil {
+		status, code := proxy.Failure(err)
+		s.log.Warn("backend call failed", "requestId", string(r.requestID), "service", s.ServiceID,
+			"stage", s.Name, "backend", h.target.URL, "error", err)
+		WriteError(ctx, status, code, backendMessage(code), r.requestID)
+		return
+	}
+	proxy.StripResponse(&ctx.Response.Header)
+}
+
+func backendMessage(code string) string {
+	switch code {
+	case CodeBackendTimeout:
+		return "the backend did not answer in time"
+	case CodeBackendTooLarge:
+		return "the backend response is larger than the gateway allows"
+	case CodeBackendBusy:
+		return "the backend has no free connection"
+	}
+	return "the backend could not be reached"
+}

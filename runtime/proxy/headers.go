@@ -1,0 +1,59 @@
+package proxy
+
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+)
+
+// hopByHop are the headers of RFC 9110 §7.6.1 that describe one connection, not the message; a proxy must not
+// forward them.
+var hopByHop = []string{
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// StripRequest removes hop-by-hop headers, including those the Connection header names, from a request about to be
+// forwarded, and clears fasthttp's connection-close flag so the backend connection is kept alive.
+func StripRequest(h *fasthttp.RequestHeader) {
+	if conn := h.Peek(fasthttp.HeaderConnection); len(conn) > 0 {
+		// Copy: deleting headers may reuse the storage conn points into.
+		var buf [128]byte
+		forEachToken(append(buf[:0], conn...), h.DelBytes)
+	}
+	for _, name := range hopByHop {
+		h.Del(name)
+	}
+	h.ResetConnectionClose()
+}
+
+// StripResponse does the same for a backend response before it goes to the client. The client connection's fate is
+// the gateway's decision, not the backend's, so the connection-close flag is cleared too.
+func StripResponse(h *fasthttp.ResponseHeader) {
+	if conn := h.Peek(fasthttp.HeaderConnection); len(conn) > 0 {
+		var buf [128]byte
+		forEachToken(append(buf[:0], conn...), h.DelBytes)
+	}
+	for _, name := range hopByHop {
+		h.Del(name)
+	}
+	h.ResetConnectionClose()
+}
+
+// forEachToken calls fn for each comma-separated, trimmed, non-empty token of v except "close" and "keep-alive",
+// which fasthttp handles itself.
+func forEachToken(v []byte, fn func([]byte)) {
+	for len(v) > 0 {
+		var tok []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			tok, v = v, nil
+		}
+		tok = bytes.TrimSpace(tok)
+		if len(tok) == 0 || bytes.EqualFold(tok, []byte("close")) || bytes.EqualFold(tok, []byte("keep-alive")) {
+			continue
+		}
+		fn(tok)
+	}
+}

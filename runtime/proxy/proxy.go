@@ -1,0 +1,190 @@
+// Package proxy calls HTTP(S) backends for the data plane: one pooled keep-alive fasthttp.HostClient per backend
+// origin, shared by every route and stage that uses it, with timeouts and response size limits.
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Defaults from the seed: 60 s per call, 10 MB responses.
+const (
+	DefaultTimeout          = 60 * time.Second
+	DefaultMaxResponseBytes = 10 << 20
+	DefaultMaxConnsPerHost  = 1024
+	DefaultIdleConnTimeout  = 90 * time.Second
+)
+
+// Options tune the backend transport. Zero values take the defaults above.
+type Options struct {
+	Timeout          time.Duration
+	MaxResponseBytes int
+	MaxConnsPerHost  int
+	IdleConnTimeout  time.Duration
+	// TLSConfig is cloned for HTTPS backends; nil uses the system roots.
+	TLSConfig *tls.Config
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if o.MaxConnsPerHost <= 0 {
+		o.MaxConnsPerHost = DefaultMaxConnsPerHost
+	}
+	if o.IdleConnTimeout <= 0 {
+		o.IdleConnTimeout = DefaultIdleConnTimeout
+	}
+	return o
+}
+
+// Transport owns the connection pools. Targets are resolved at deploy time (under a lock, off the request path);
+// requests only use the *Target they were compiled with.
+type Transport struct {
+	opts    Options
+	mu      sync.Mutex
+	clients map[string]*fasthttp.HostClient // key: scheme://host:port
+}
+
+// NewTransport returns a Transport with opts.
+func NewTransport(opts Options) *Transport {
+	return &Transport{opts: opts.withDefaults(), clients: make(map[string]*fasthttp.HostClient)}
+}
+
+// Timeout is the per-call timeout requests use.
+func (t *Transport) Timeout() time.Duration { return t.opts.Timeout }
+
+// Target is a parsed backend base URL bound to its connection pool.
+type Target struct {
+	URL      string
+	client   *fasthttp.HostClient
+	scheme   []byte
+	host     []byte // host[:port] as written, sent as the Host header
+	basePath []byte // without a trailing slash; "" for the origin root
+	timeout  time.Duration
+}
+
+// Target parses a backend base URL such as "https://api.example.com/apis" and returns it bound to the pool of its
+// origin.
+func (t *Transport) Target(rawURL string) (*Target, error) {
+	u, err := ParseBackendURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	isTLS := u.Scheme == "https"
+	addr := u.Host
+	if u.Port() == "" {
+		if isTLS {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	key := u.Scheme + "://" + addr
+	t.mu.Lock()
+	c, ok := t.clients[key]
+	if !ok {
+		c = &fasthttp.HostClient{
+			Addr:                          addr,
+			IsTLS:                         isTLS,
+			MaxConns:                      t.opts.MaxConnsPerHost,
+			MaxIdleConnDuration:           t.opts.IdleConnTimeout,
+			MaxResponseBodySize:           t.opts.MaxResponseBytes,
+			ReadTimeout:                   t.opts.Timeout,
+			WriteTimeout:                  t.opts.Timeout,
+			NoDefaultUserAgentHeader:      true,
+			DisableHeaderNamesNormalizing: true,
+			DisablePathNormalizing:        true, // paths are escaped by the gateway; re-normalising would undo that
+			// Retrying a non-idempotent request on another connection could run it twice on the backend.
+			MaxIdemponentCallAttempts: 1,
+		}
+		if isTLS {
+			if t.opts.TLSConfig != nil {
+				c.TLSConfig = t.opts.TLSConfig.Clone()
+			}
+			if c.TLSConfig == nil {
+				c.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			if c.TLSConfig.ServerName == "" {
+				c.TLSConfig.ServerName = u.Hostname()
+			}
+		}
+		t.clients[key] = c
+	}
+	t.mu.Unlock()
+	return &Target{
+		URL:      rawURL,
+		client:   c,
+		scheme:   []byte(u.Scheme),
+		host:     []byte(u.Host),
+		basePath: []byte(strings.TrimSuffix(u.EscapedPath(), "/")),
+		timeout:  t.opts.Timeout,
+	}, nil
+}
+
+// ParseBackendURL checks a backend base URL: http or https, a host, no query, fragment or user info.
+func ParseBackendURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("backend URL %q: %w", rawURL, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("backend URL %q: scheme must be http:// or https://", rawURL)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("backend URL %q: missing host", rawURL)
+	case u.User != nil:
+		return nil, fmt.Errorf("backend URL %q: user info is not allowed", rawURL)
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return nil, fmt.Errorf("backend URL %q: no query string or fragment allowed", rawURL)
+	}
+	return u, nil
+}
+
+// BasePath is the path prefix every backend path is appended to (no trailing slash).
+func (tg *Target) BasePath() []byte { return tg.basePath }
+
+// Prepare points req at this target: scheme, host (also the Host header) and path (already escaped). The query
+// string of req is kept.
+func (tg *Target) Prepare(req *fasthttp.Request, escapedPath []byte) {
+	uri := req.URI()
+	uri.DisablePathNormalizing = true
+	uri.SetSchemeBytes(tg.scheme)
+	uri.SetHostBytes(tg.host)
+	uri.SetPathBytes(escapedPath)
+	req.UseHostHeader = false
+	req.Header.SetHostBytes(tg.host)
+}
+
+// Do sends req and reads resp within the target's timeout.
+func (tg *Target) Do(req *fasthttp.Request, resp *fasthttp.Response) error {
+	return tg.client.DoTimeout(req, resp, tg.timeout)
+}
+
+// Failure classifies a backend error into the status and stable code the gateway answers with.
+func Failure(err error) (status int, code string) {
+	switch {
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
+		return fasthttp.StatusGatewayTimeout, "backend_timeout"
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return fasthttp.StatusBadGateway, "backend_response_too_large"
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		return fasthttp.StatusServiceUnavailable, "backend_busy"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fasthttp.StatusGatewayTimeout, "backend_timeout"
+	}
+	return fasthttp.StatusBadGateway, "backend_unavailable"
+}
