@@ -111,6 +111,7 @@ func (tx *Tx) normalizeTree(tree ResourceTree) (map[string]*wantResource, []stri
 					vm.HTTPMethod, r.Path, k)
 			}
 			seen[vm.HTTPMethod] = j
+			vm.Plugins = nil // replaced by the validated bindings
 			for k, p := range m.Plugins {
 				vp, e := validatePlugin(tx.s.opts.Plugins, p)
 				if e != nil {

@@ -71,13 +71,14 @@ func checkDescription(field, v string) *Error {
 
 // parseResourcePath validates a resource path for field.
 func parseResourcePath(field, p string) ([]router.Segment, *Error) {
+	// Messages are self-contained (the admin API shows Message alone), so the cause is not attached as Err: Error()
+	// would repeat it.
 	segs, err := router.ParsePath(p)
 	if err != nil {
 		if pe, ok := err.(*router.PathError); ok {
-			return nil, &Error{Kind: KindInvalid, Code: CodeInvalid, Field: field,
-				Message: fmt.Sprintf("%q %s", p, pe.Reason), Err: err}
+			return nil, Invalid(field, "%q: %s", p, pe.Reason)
 		}
-		return nil, &Error{Kind: KindInvalid, Code: CodeInvalid, Field: field, Message: err.Error(), Err: err}
+		return nil, Invalid(field, "%s", err.Error())
 	}
 	return segs, nil
 }
@@ -151,7 +152,7 @@ func validateHTTPBackend(b Backend, scope []router.Segment) *Error {
 		}
 	}
 	if _, err := ctxvar.Parse(b.Path, scope); err != nil {
-		return &Error{Kind: KindInvalid, Code: CodeInvalid, Field: f, Message: templateReason(err), Err: err}
+		return Invalid(f, "%s", templateReason(err))
 	}
 	switch {
 	case b.Status != 0:
@@ -195,11 +196,11 @@ func validateMockBackend(b Backend, scope []router.Segment) *Error {
 			return Invalid(f, "must not contain CR, LF or NUL")
 		}
 		if _, err := ctxvar.Parse(v, scope); err != nil {
-			return &Error{Kind: KindInvalid, Code: CodeInvalid, Field: f, Message: templateReason(err), Err: err}
+			return Invalid(f, "%s", templateReason(err))
 		}
 	}
 	if _, err := ctxvar.Parse(b.Body, scope); err != nil {
-		return &Error{Kind: KindInvalid, Code: CodeInvalid, Field: "backend.body", Message: templateReason(err), Err: err}
+		return Invalid("backend.body", "%s", templateReason(err))
 	}
 	return nil
 }
@@ -253,7 +254,7 @@ func validatePlugin(v PluginValidator, p PluginBinding) (PluginBinding, *Error) 
 		if se, ok := AsError(err); ok {
 			return p, se.WithField("config")
 		}
-		return p, &Error{Kind: KindInvalid, Code: CodeInvalid, Field: "config", Message: err.Error(), Err: err}
+		return p, Invalid("config", "%s", err.Error())
 	}
 	return p, nil
 }

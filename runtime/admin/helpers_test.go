@@ -200,16 +200,18 @@ func (e *env) call(method, path, body string, headers ...string) response {
 func (e *env) seed() (storage.Service, storage.Resource, storage.Method) {
 	e.t.Helper()
 	ctx := context.Background()
-	svc := must(e.t)(e.client.CreateService(ctx, ServiceInput{Name: "members", Description: "member API"}))
-	res := must(e.t)(e.client.CreateResource(ctx, svc.ID, "/members/{memberId}"))
-	m := must(e.t)(e.client.CreateMethod(ctx, svc.ID, res.ID, MethodInput{Method: "GET", Name: "get member",
-		Backend: storage.Backend{Type: storage.BackendHTTP, Path: "/users/${request.path.memberId}"}}))
-	must(e.t)(e.client.CreateStage(ctx, svc.ID, StageInput{Name: "dev", BackendURL: "http://127.0.0.1:9"}))
+	t := e.t
+	svc := must(e.client.CreateService(ctx, ServiceInput{Name: "members", Description: "member API"}))(t)
+	res := must(e.client.CreateResource(ctx, svc.ID, "/members/{memberId}"))(t)
+	m := must(e.client.CreateMethod(ctx, svc.ID, res.ID, MethodInput{Method: "GET", Name: "get member",
+		Backend: storage.Backend{Type: storage.BackendHTTP, Path: "/users/${request.path.memberId}"}}))(t)
+	must(e.client.CreateStage(ctx, svc.ID, StageInput{Name: "dev", BackendURL: "http://127.0.0.1:9"}))(t)
 	return svc, res, m
 }
 
-func must[T any](t *testing.T) func(T, error) T {
-	return func(v T, err error) T {
+// must returns v, failing t when err is set: must(f())(t).
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("unexpected error: %v", err)

@@ -18,10 +18,10 @@ func TestLifecycle(t *testing.T) {
 	c := e.client
 	svc, res, m := e.seed()
 
-	if got := must(t)(c.GetService(ctxBG, "members")); got.ID != svc.ID {
+	if got := must(c.GetService(ctxBG, "members"))(t); got.ID != svc.ID {
 		t.Fatalf("service by name: %+v", got)
 	}
-	list := must(t)(c.ListServices(ctxBG))
+	list := must(c.ListServices(ctxBG))(t)
 	if len(list) != 1 || list[0].ID != svc.ID {
 		t.Fatalf("services %+v", list)
 	}
@@ -32,40 +32,40 @@ func TestLifecycle(t *testing.T) {
 	if !treeHasMethod(tree, "/members/{memberId}", "GET") {
 		t.Fatalf("tree %+v lacks GET /members/{memberId}", tree)
 	}
-	if got := must(t)(c.GetResource(ctxBG, svc.ID, res.ID)); got.Path != "/members/{memberId}" {
+	if got := must(c.GetResource(ctxBG, svc.ID, res.ID))(t); got.Path != "/members/{memberId}" {
 		t.Fatalf("resource %+v", got)
 	}
-	p := must(t)(c.AddMethodPlugin(ctxBG, svc.ID, m.ID, PluginInput{Type: "headers", Phase: storage.PhaseRequest,
-		Config: json.RawMessage(`{"set":{"x-a":"1"}}`)}))
-	if got := must(t)(c.GetPlugin(ctxBG, svc.ID, p.ID)); got.Type != "headers" {
+	p := must(c.AddMethodPlugin(ctxBG, svc.ID, m.ID, PluginInput{Type: "headers", Phase: storage.PhaseRequest,
+		Config: json.RawMessage(`{"set":{"x-a":"1"}}`)}))(t)
+	if got := must(c.GetPlugin(ctxBG, svc.ID, p.ID))(t); got.Type != "headers" {
 		t.Fatalf("plugin %+v", got)
 	}
 
 	// The default stage is "" in the model and "default" in URLs.
-	def := must(t)(c.CreateStage(ctxBG, svc.ID, StageInput{BackendURL: "http://127.0.0.1:8"}))
+	def := must(c.CreateStage(ctxBG, svc.ID, StageInput{BackendURL: "http://127.0.0.1:8"}))(t)
 	if def.Name != "" {
 		t.Fatalf("default stage named %q", def.Name)
 	}
-	if got := must(t)(c.GetStage(ctxBG, svc.ID, "")); got.ID != def.ID {
+	if got := must(c.GetStage(ctxBG, svc.ID, ""))(t); got.ID != def.ID {
 		t.Fatalf("default stage %+v", got)
 	}
 	if r := e.call("GET", "/v1/services/"+svc.ID+"/stages/default", ""); r.status != 200 {
 		t.Fatalf("GET …/stages/default: %d %s", r.status, r.body)
 	}
-	if got := must(t)(c.ListStages(ctxBG, svc.ID)); len(got) != 2 {
+	if got := must(c.ListStages(ctxBG, svc.ID))(t); len(got) != 2 {
 		t.Fatalf("stages %+v", got)
 	}
 
 	// Apply resources, then deploy twice.
-	ar := must(t)(c.ApplyResources(ctxBG, svc.ID, "dev"))
+	ar := must(c.ApplyResources(ctxBG, svc.ID, "dev"))(t)
 	if !ar.Changed || ar.Stage.Resources == nil {
 		t.Fatalf("apply resources: %+v", ar)
 	}
-	if again := must(t)(c.ApplyResources(ctxBG, svc.ID, "dev")); again.Changed {
+	if again := must(c.ApplyResources(ctxBG, svc.ID, "dev"))(t); again.Changed {
 		t.Fatal("second apply resources reported a change")
 	}
 	checks0, reloads0 := e.rt.counts()
-	d1 := must(t)(c.Deploy(ctxBG, svc.ID, "dev", "first", false))
+	d1 := must(c.Deploy(ctxBG, svc.ID, "dev", "first", false))(t)
 	if d1.Author != "tester" || d1.Description != "first" || d1.Status != storage.DeploymentSucceeded {
 		t.Fatalf("deployment %+v", d1)
 	}
@@ -76,10 +76,10 @@ func TestLifecycle(t *testing.T) {
 	if snap := e.rt.lastCheck(); snap.ServiceID != svc.ID || snap.StageName != "dev" {
 		t.Fatalf("checked snapshot %+v", snap)
 	}
-	must(t)(c.UpdateMethod(ctxBG, svc.ID, m.ID, MethodPatch{Description: ptr("v2")}, 0))
-	d2 := must(t)(c.Deploy(ctxBG, svc.ID, "dev", "second", true))
+	must(c.UpdateMethod(ctxBG, svc.ID, m.ID, MethodPatch{Description: ptr("v2")}, 0))(t)
+	d2 := must(c.Deploy(ctxBG, svc.ID, "dev", "second", true))(t)
 
-	hist := must(t)(c.ListDeployments(ctxBG, svc.ID, "dev"))
+	hist := must(c.ListDeployments(ctxBG, svc.ID, "dev"))(t)
 	if len(hist) != 2 {
 		t.Fatalf("history %+v", hist)
 	}
@@ -93,14 +93,14 @@ func TestLifecycle(t *testing.T) {
 	if !byID[d2.ID].Deployed || byID[d1.ID].Deployed {
 		t.Fatalf("history %+v: want %d deployed", hist, d2.ID)
 	}
-	full := must(t)(c.GetDeployment(ctxBG, svc.ID, "dev", d1.ID))
+	full := must(c.GetDeployment(ctxBG, svc.ID, "dev", d1.ID))(t)
 	if full.Snapshot == nil || !snapshotHasMethod(full.Snapshot, "GET") {
 		t.Fatalf("deployment %d snapshot %+v", d1.ID, full.Snapshot)
 	}
 
 	// Rollback changes the editable stage, not what is served.
 	_, reloads = e.rt.counts()
-	st := must(t)(c.Rollback(ctxBG, svc.ID, "dev", d1.ID))
+	st := must(c.Rollback(ctxBG, svc.ID, "dev", d1.ID))(t)
 	if st.BaseDeploymentID == nil || *st.BaseDeploymentID != d1.ID {
 		t.Fatalf("after rollback the stage is based on %v, want %d", st.BaseDeploymentID, d1.ID)
 	}
@@ -110,7 +110,7 @@ func TestLifecycle(t *testing.T) {
 	if _, r := e.rt.counts(); r != reloads {
 		t.Error("rollback reloaded the gateway")
 	}
-	d3 := must(t)(c.Deploy(ctxBG, svc.ID, "dev", "third", false))
+	d3 := must(c.Deploy(ctxBG, svc.ID, "dev", "third", false))(t)
 
 	// The served deployment cannot be deleted; an old one can.
 	if err := c.DeleteDeployment(ctxBG, svc.ID, "dev", d3.ID); err == nil {
@@ -119,14 +119,14 @@ func TestLifecycle(t *testing.T) {
 	if err := c.DeleteDeployment(ctxBG, svc.ID, "dev", d1.ID); err != nil {
 		t.Fatal(err)
 	}
-	hist = must(t)(c.ListDeployments(ctxBG, svc.ID, "dev"))
+	hist = must(c.ListDeployments(ctxBG, svc.ID, "dev"))(t)
 	if len(hist) != 2 {
 		t.Fatalf("history after delete %+v", hist)
 	}
 	_, err = c.GetDeployment(ctxBG, svc.ID, "dev", d1.ID)
 	wantAPIError(t, err, 404, storage.CodeNotFound)
 
-	status := must(t)(c.Status(ctxBG))
+	status := must(c.Status(ctxBG))(t)
 	if !status.Ready || len(status.Stages) != 1 {
 		t.Fatalf("status %+v", status)
 	}
@@ -156,11 +156,11 @@ func TestDeployCheckFails(t *testing.T) {
 	if !strings.Contains(ae.Message, "set.x-a: bad value") {
 		t.Errorf("message %q lacks the check's message", ae.Message)
 	}
-	if hist := must(t)(e.client.ListDeployments(ctxBG, svc.ID, "dev")); len(hist) != 0 {
+	if hist := must(e.client.ListDeployments(ctxBG, svc.ID, "dev"))(t); len(hist) != 0 {
 		t.Fatalf("a refused deploy left history %+v", hist)
 	}
 	// applyResources ran in the same transaction: it rolled back too.
-	if st := must(t)(e.client.GetStage(ctxBG, svc.ID, "dev")); st.Resources != nil {
+	if st := must(e.client.GetStage(ctxBG, svc.ID, "dev"))(t); st.Resources != nil {
 		t.Errorf("a refused deploy applied resources: %+v", st.Resources)
 	}
 	if checks, reloads := e.rt.counts(); checks != 1 || reloads != reloads0 {
@@ -185,7 +185,7 @@ func TestDeployReloadFails(t *testing.T) {
 	if !strings.Contains(ae.Message, "committed") || strings.Contains(ae.Message, "secret detail") {
 		t.Errorf("message %q: want it to say the deployment is recorded, without the cause", ae.Message)
 	}
-	hist := must(t)(e.client.ListDeployments(ctxBG, svc.ID, "dev"))
+	hist := must(e.client.ListDeployments(ctxBG, svc.ID, "dev"))(t)
 	if len(hist) != 1 || !hist[0].Deployed || hist[0].Author != "tester" {
 		t.Fatalf("history %+v: the deployment must stay recorded", hist)
 	}
@@ -197,7 +197,7 @@ func TestDeployReloadFails(t *testing.T) {
 func TestDeployDefaultAuthorAndEmptyBody(t *testing.T) {
 	e := newEnv(t)
 	svc, _, _ := e.seed()
-	must(t)(e.client.ApplyResources(ctxBG, svc.ID, "dev"))
+	must(e.client.ApplyResources(ctxBG, svc.ID, "dev"))(t)
 	r := e.call("POST", "/v1/services/members/stages/dev/deploy", "")
 	if r.status != http.StatusCreated {
 		t.Fatalf("deploy without a body: %d %s", r.status, r.body)
@@ -215,8 +215,8 @@ func TestDomains(t *testing.T) {
 	e := newEnv(t)
 	svc, _, _ := e.seed()
 	_, reloads0 := e.rt.counts()
-	d := must(t)(e.client.CreateDomain(ctxBG, DomainInput{Host: "api.example.com", ServiceID: "members",
-		StageName: "dev"}))
+	d := must(e.client.CreateDomain(ctxBG, DomainInput{Host: "api.example.com", ServiceID: "members",
+		StageName: "dev"}))(t)
 	if d.ServiceID != svc.ID {
 		t.Fatalf("domain %+v: service name not resolved", d)
 	}
@@ -224,7 +224,7 @@ func TestDomains(t *testing.T) {
 	if ae := wantAPIError(t, err, 400, storage.CodeInvalid); ae.Field != "serviceId" {
 		t.Errorf("field %q", ae.Field)
 	}
-	if got := must(t)(e.client.ListDomains(ctxBG)); len(got) != 1 || got[0].Host != "api.example.com" {
+	if got := must(e.client.ListDomains(ctxBG))(t); len(got) != 1 || got[0].Host != "api.example.com" {
 		t.Fatalf("domains %+v", got)
 	}
 	err = e.client.DeleteDomain(ctxBG, "api.example.com", d.Version+1)
@@ -240,8 +240,8 @@ func TestDomains(t *testing.T) {
 func TestNoRuntime(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Runtime = nil })
 	svc, _, _ := e.seed()
-	must(t)(e.client.Deploy(ctxBG, svc.ID, "dev", "", true))
-	st := must(t)(e.client.Status(ctxBG))
+	must(e.client.Deploy(ctxBG, svc.ID, "dev", "", true))(t)
+	st := must(e.client.Status(ctxBG))(t)
 	if st.Version != "v-test" || st.Stages == nil {
 		t.Fatalf("status %+v", st)
 	}

@@ -159,6 +159,9 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/services/{svc}/stages/{stage}/deployments/{id}", s.deleteDeployment)
 	s.handle("POST /v1/services/{svc}/stages/{stage}/deployments/{id}/rollback", s.rollback)
 
+	s.handle("POST /v1/apply", s.applyConfig)
+	s.handle("GET /v1/export", s.exportConfig)
+
 	s.handle("GET /v1/domains", s.listDomains)
 	s.handle("POST /v1/domains", s.createDomain)
 	s.handle("DELETE /v1/domains/{host}", s.deleteDomain)

@@ -1,11 +1,14 @@
 package edge
 
 import (
+	"bufio"
 	"bytes"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 )
 
 func mustTrusted(t testing.TB, list ...string) *TrustedProxies {
@@ -23,7 +26,7 @@ var testTrusted = []string{"10.0.0.0/8", "192.0.2.10", "2001:db8:ffff::/48"}
 func TestClientIP(t *testing.T) {
 	tp := mustTrusted(t, testTrusted...)
 	const (
-		lb     = "10.0.0.2"  // trusted socket peer
+		lb     = "10.0.0.2" // trusted socket peer
 		client = "203.0.113.7"
 	)
 	tests := []struct {
@@ -159,9 +162,38 @@ func TestClientIPAllocs(t *testing.T) {
 	})
 }
 
+// TestClientIPFasthttpHeader is how the server should feed ClientIPFromValues: fasthttp's PeekAll returns every
+// X-Forwarded-For line in request order, and neither call allocates once the header object is warm. The request is
+// a client that sent its own X-Forwarded-For line, followed by the line a proxy added instead of appending to it.
+func TestClientIPFasthttpHeader(t *testing.T) {
+	raw := "GET / HTTP/1.1\r\nHost: api.example.com\r\nX-Forwarded-For: 6.6.6.6\r\n" +
+		"Accept: */*\r\nX-Forwarded-For: 203.0.113.7, 10.0.0.9\r\n\r\n"
+	var h fasthttp.RequestHeader
+	if err := h.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Fatal(err)
+	}
+	tp := mustTrusted(t, testTrusted...)
+	peer := netip.MustParseAddr("10.0.0.2")
+	if got, want := tp.ClientIPFromValues(peer, h.PeekAll("X-Forwarded-For")), addr(t, "203.0.113.7"); got != want {
+		t.Errorf("client IP from all header lines = %v, want %v", got, want)
+	}
+	// Peek returns the first line only: the client's own, so ClientIP would believe the spoofed address.
+	if got, spoofed := tp.ClientIP(peer, h.Peek("X-Forwarded-For")), addr(t, "6.6.6.6"); got != spoofed {
+		t.Errorf("client IP from the first line = %v; expected the spoofed %v this test warns about", got, spoofed)
+	}
+	n := testing.AllocsPerRun(200, func() {
+		_ = tp.ClientIPFromValues(peer, h.PeekAll("X-Forwarded-For"))
+	})
+	if n != 0 {
+		t.Errorf("PeekAll + ClientIPFromValues: %v allocations per run, want 0", n)
+	}
+}
+
 func TestParseTrustedProxies(t *testing.T) {
-	tp := mustTrusted(t, "10.0.0.0/8", " 192.0.2.1 ", "10.1.2.3/16", "2001:db8::/32", "2001:db8::1", "::ffff:172.16.0.0/108", "::ffff:198.51.100.1")
-	want := []string{"10.0.0.0/8", "192.0.2.1/32", "10.1.0.0/16", "2001:db8::/32", "2001:db8::1/128", "172.16.0.0/12", "198.51.100.1/32"}
+	tp := mustTrusted(t, "10.0.0.0/8", " 192.0.2.1 ", "10.1.2.3/16", "2001:db8::/32", "2001:db8::1",
+		"::ffff:172.16.0.0/108", "::ffff:198.51.100.1")
+	want := []string{"10.0.0.0/8", "192.0.2.1/32", "10.1.0.0/16", "2001:db8::/32", "2001:db8::1/128",
+		"172.16.0.0/12", "198.51.100.1/32"}
 	got := tp.Prefixes()
 	if len(got) != len(want) {
 		t.Fatalf("Prefixes() = %v, want %v", got, want)
@@ -294,10 +326,14 @@ func FuzzClientIP(f *testing.F) {
 	f.Add("2001:db8:ffff::1", "::ffff:10.0.0.1, fe80::1%eth0")
 	f.Add("203.0.113.9", "10.0.0.1")
 	f.Add("10.0.0.2", "1.2.3.4:65535,[::1]")
-	tp := mustTrusted(f, testTrusted...)
+	tp := mustTrusted(f, append([]string{"::/0", "172.16.0.0/12", "2001:db8:ffff::/127", "0.0.0.0/31",
+		"198.51.100.17"}, testTrusted...)...)
 	f.Fuzz(func(t *testing.T, peerText, xff string) {
 		peer, _ := netip.ParseAddr(peerText) // an unparsable peer is the zero Addr, which is allowed
 		got := tp.ClientIP(peer, []byte(xff))
+		if got, want := tp.Contains(peer), prefixesContain(tp, peer); got != want {
+			t.Fatalf("Contains(%v) = %v, netip.Prefix.Contains says %v", peer, got, want)
+		}
 		if again := tp.ClientIPFromValues(peer, [][]byte{[]byte(xff)}); again != got {
 			t.Fatalf("ClientIP = %v but ClientIPFromValues = %v", got, again)
 		}
@@ -316,6 +352,17 @@ func FuzzClientIP(f *testing.F) {
 		}
 		t.Fatalf("ClientIP(%v, %q) = %v, which is neither the peer nor an entry of the header", peer, xff, got)
 	})
+}
+
+// prefixesContain is Contains done with netip.Prefix.Contains, the reference the fast version is checked against.
+func prefixesContain(tp *TrustedProxies, a netip.Addr) bool {
+	a = normalizeAddr(a)
+	for _, p := range tp.Prefixes() {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func BenchmarkClientIP(b *testing.B) {
@@ -370,4 +417,17 @@ func addr(t testing.TB, s string) netip.Addr {
 		t.Fatalf("bad test address %q: %v", s, err)
 	}
 	return a
+}
+
+func BenchmarkContains(b *testing.B) {
+	tp := mustTrusted(b, testTrusted...)
+	for _, s := range []string{"203.0.113.9", "10.0.0.2", "2001:db8:1::1"} {
+		b.Run(s, func(b *testing.B) {
+			a := netip.MustParseAddr(s)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = tp.Contains(a)
+			}
+		})
+	}
 }

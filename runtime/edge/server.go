@@ -5,6 +5,7 @@ package edge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -81,6 +82,7 @@ func NewServer(gw *pipeline.Gateway, cfg ServerConfig) *Server {
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
 		ReadBufferSize:               16 << 10, // room for large headers (JWTs, cookies) without a 431
+		Logger:                       fastLogger{s.log},
 	}
 	return s
 }
@@ -190,6 +192,16 @@ func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error) {
 		return
 	}
 	pipeline.WriteError(ctx, fasthttp.StatusBadRequest, pipeline.CodeBadRequest, "malformed HTTP request", rid)
+}
+
+// fastLogger sends fasthttp's connection-level messages (client errors such as oversized bodies, already answered
+// by handleReadError) to the structured log at debug level.
+type fastLogger struct{ log *slog.Logger }
+
+func (l fastLogger) Printf(format string, args ...any) {
+	if l.log.Enabled(context.Background(), slog.LevelDebug) {
+		l.log.Debug("gateway connection", "detail", fmt.Sprintf(format, args...))
+	}
 }
 
 // normalizeHost lower-cases host and strips a port (and the brackets of an IPv6 literal), appending to dst.

@@ -209,19 +209,18 @@ func (c *compiler[T]) compile(n *bnode[T]) *node[T] {
 		edges = c.edges[start : start+len(ks) : start+len(ks)]
 		nd.edges = edges
 	}
+	// Keys come from the arena rather than the caller's path strings, so that a level's keys (even a map's) sit
+	// together in memory.
+	arena := make([]string, len(ks))
 	for i, k := range ks {
-		key := c.keys[:len(k)] // the same bytes as k, stored next to the other keys of this subtree
-		c.keys = c.keys[len(k):]
-		if edges != nil {
-			edges[i].key = key
-		}
+		arena[i], c.keys = c.keys[:len(k)], c.keys[len(k):]
 	}
 	for i, k := range ks {
 		child := c.compile(n.static[k])
 		if edges != nil {
-			edges[i].child = child
+			edges[i] = edge[T]{key: arena[i], child: child}
 		} else {
-			nd.byKey[k] = child
+			nd.byKey[arena[i]] = child
 		}
 	}
 	if n.param != nil {
