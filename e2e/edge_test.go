@@ -16,8 +16,8 @@ import (
 
 	proxyproto "github.com/pires/go-proxyproto"
 
-	"github.com/portico-gateway/portico/runtime/node"
 	"github.com/portico-gateway/portico/runtime/admin"
+	"github.com/portico-gateway/portico/runtime/node"
 )
 
 const echoIPYAML = `
