@@ -200,7 +200,8 @@ func yamlError(name string, err error) error {
 		if line > 0 {
 			msgs[0] = strings.TrimSpace(strings.SplitN(msgs[0], ":", 2)[1])
 		}
-		return &ParseError{File: name, Line: line, Msg: strings.Join(msgs, "; ")}
+		// Go type names mean little to a reader of the file; "config.Stage" reads better as "Stage".
+		return &ParseError{File: name, Line: line, Msg: strings.ReplaceAll(strings.Join(msgs, "; "), "config.", "")}
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0

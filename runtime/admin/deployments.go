@@ -14,6 +14,7 @@ import (
 const (
 	AuthorHeader  = "X-Portico-Author"
 	DefaultAuthor = "admin"
+	maxAuthor     = 100 // characters, storage's limit: a longer header is cut, not refused
 )
 
 // deploy snapshots the stage and makes it live. The runtime compiles the snapshot inside the transaction (a bad
@@ -90,8 +91,8 @@ func author(r *http.Request) string {
 		}
 		return c
 	}, a)
-	if len(a) > 100 {
-		a = a[:100]
+	if r := []rune(a); len(r) > maxAuthor {
+		a = string(r[:maxAuthor])
 	}
 	return a
 }

@@ -85,9 +85,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			logKeyPath, r.URL.Path, logKeyError, err)
 		d = ErrorDetail{Code: codeInternal, Message: "internal error: see the server log for this request ID"}
 	}
-	if status >= 500 && status != http.StatusInternalServerError {
-		s.log.ErrorContext(r.Context(), "admin request failed", logKeyRequestID, id, logKeyError, err)
-	}
 	d.RequestID = id
 	writeJSON(w, status, ErrorBody{Error: d})
 }

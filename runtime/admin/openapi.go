@@ -23,13 +23,13 @@ type operation struct {
 	summary      string
 	body         string // request body schema ("" when none)
 	bodyOptional bool
-	status       int    // success status
-	result       string // success body schema ("" for no body)
-	etag         bool   // the success response carries the entity's version as ETag
-	ifMatch      bool   // If-Match is honoured
-	public       bool   // no token needed
-	conflict     bool   // may answer 409
-	author       bool   // reads X-Portico-Author
+	status       int      // success status
+	result       string   // success body schema ("" for no body)
+	etag         bool     // the success response carries the entity's version as ETag
+	ifMatch      bool     // If-Match is honoured
+	public       bool     // no token needed
+	conflict     bool     // may answer 409
+	params       []string // further parameters (components/parameters) beyond path values and If-Match
 }
 
 var operations = []operation{
@@ -112,7 +112,7 @@ var operations = []operation{
 		summary: "Snapshot the stage and make it live. A snapshot the gateway cannot compile fails with 400 and " +
 			"records nothing; a failed reload answers 500 reload_failed with the deployment recorded.",
 		body: "DeployRequest", bodyOptional: true, status: 201, result: "Deployment", ifMatch: true,
-		conflict: true, author: true},
+		conflict: true, params: []string{"Author"}},
 
 	{method: "GET", path: "/v1/services/{svc}/stages/{stage}/deployments", id: "listDeployments",
 		tag: "deployments", summary: "The stage's deployment history, without snapshots.", status: 200,
@@ -126,6 +126,15 @@ var operations = []operation{
 		tag: "deployments", summary: "Copy the deployment back into the stage's editable state; deploy to " +
 			"serve it. If-Match names the stage's version.", status: 200, result: "Stage", etag: true,
 		ifMatch: true, conflict: true},
+
+	{method: "POST", path: "/v1/apply", id: "applyConfig", tag: "config",
+		summary: "Apply a declarative document (the file of `portico apply`, as JSON) in one transaction: " +
+			"services matched by ID or name, resource trees replaced, stages created or updated. Applying the " +
+			"same document twice changes nothing. Errors name the field in the document. Bodies up to 16 MiB.",
+		body: "ConfigDocument", status: 200, result: "ConfigResult", conflict: true, params: []string{"DryRun"}},
+	{method: "GET", path: "/v1/export", id: "exportConfig", tag: "config",
+		summary: "Every service, resource tree and stage as a declarative document, secrets redacted.",
+		status:  200, result: "ConfigDocument"},
 
 	{method: "GET", path: "/v1/domains", id: "listDomains", tag: "domains", summary: "List custom domains.",
 		status: 200, result: "DomainList"},
@@ -174,7 +183,7 @@ func openAPIDoc() obj {
 		"security": []obj{{"bearerAuth": []string{}}},
 		"tags": []obj{
 			{"name": "system"}, {"name": "services"}, {"name": "resources"}, {"name": "plugins"},
-			{"name": "stages"}, {"name": "deployments"}, {"name": "domains"},
+			{"name": "stages"}, {"name": "deployments"}, {"name": "domains"}, {"name": "config"},
 		},
 		"paths": paths,
 		"components": obj{
@@ -203,8 +212,8 @@ func (op operation) document() obj {
 	if op.ifMatch {
 		params = append(params, ref("parameters", "IfMatch"))
 	}
-	if op.author {
-		params = append(params, ref("parameters", "Author"))
+	for _, p := range op.params {
+		params = append(params, ref("parameters", p))
 	}
 	if params != nil {
 		d["parameters"] = params
@@ -291,6 +300,8 @@ func parameters() obj {
 		"IfMatch": obj{"name": "If-Match", "in": "header", "required": false,
 			"description": "The version read (its ETag, like \"3\", or a bare number); * or absent skips the check.",
 			"schema":      obj{"type": "string"}},
+		"DryRun": obj{"name": "dryRun", "in": "query", "required": false,
+			"description": "Compute and report the changes, then roll them back.", "schema": obj{"type": "boolean"}},
 		"Author": obj{"name": AuthorHeader, "in": "header", "required": false,
 			"description": "Who deploys; recorded in the history (default \"" + DefaultAuthor + "\").",
 			"schema":      obj{"type": "string"}},

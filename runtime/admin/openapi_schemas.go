@@ -274,5 +274,23 @@ func schemas() obj {
 			"basePath":  str(""),
 		}, "host", "serviceId")),
 		"DomainList": object("", obj{"domains": arr(schemaRef("Domain"))}),
+
+		// The declarative document is its own public contract, described by its JSON Schema; only its top level is
+		// spelled out here.
+		"ConfigDocument": object("A declarative configuration document (the YAML file of `portico apply`, as JSON).",
+			obj{
+				"services":   arr(obj{"type": "object", "description": "A service with its resources and stages."}),
+				"modules":    arr(obj{"type": "object", "description": "A WASM module reference."}),
+				"apiKeys":    arr(obj{"type": "object", "description": "An API key (values redacted on export)."}),
+				"usagePlans": arr(obj{"type": "object", "description": "A usage plan."}),
+			}, "services"),
+		"ConfigResult": object("What an apply changed, or would change in a dry run.", obj{
+			"changes": arr(schemaRef("ConfigChange")),
+			"dryRun":  boolean(""),
+		}),
+		"ConfigChange": object("", obj{
+			"object": str("What changed, e.g. `service shop` or `stage shop/test`."),
+			"action": enum("", "created", "updated", "unchanged"),
+		}),
 	}
 }

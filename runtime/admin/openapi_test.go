@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gateway/portico/config"
 	"github.com/portico-gateway/portico/storage"
 )
 
@@ -135,6 +136,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ApplyResult": ApplyResult{}, "DeployRequest": DeployRequest{}, "Deployment": storage.Deployment{},
 		"DeploymentList": DeploymentList{}, "Snapshot": storage.Snapshot{}, "ModuleRef": storage.ModuleRef{},
 		"Domain": storage.Domain{}, "DomainInput": DomainInput{}, "DomainList": DomainList{},
+		"ConfigDocument": config.Document{}, "ConfigResult": config.Result{}, "ConfigChange": config.Change{},
 	}
 	all := schemas()
 	for name, s := range all {

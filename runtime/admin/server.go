@@ -20,7 +20,9 @@ import (
 // Runtime is the running data plane as the admin API sees it.
 type Runtime interface {
 	// Check compiles snap without serving it. It runs inside the deploy transaction: an error fails the deploy and
-	// nothing is written. Its message is shown to the operator, so it should name the path, method and field.
+	// nothing is written. Its message is shown to the operator, so it should name the path, method and field; a
+	// *storage.Error of kind Invalid keeps its code and field. It must not write to the store (the write
+	// transaction is open) and should not keep what it compiled: Reload builds what is served.
 	Check(snap storage.Snapshot) error
 	// Reload makes the data plane serve exactly the store's live deployments and domains.
 	Reload(ctx context.Context) error
@@ -282,5 +284,4 @@ const (
 	logKeyDuration  = "duration"
 	logKeyError     = "error"
 	logKeyChange    = "change"
-	logKeyPanic     = "panic"
 )

@@ -249,6 +249,39 @@ func TestParseTrustedProxies(t *testing.T) {
 	}
 }
 
+func TestContains(t *testing.T) {
+	tests := []struct {
+		list []string
+		in   []string
+		out  []string
+	}{
+		{[]string{"::/0"}, []string{"::", "2001:db8::1", "fe80::1%eth0"}, []string{"1.2.3.4", "::ffff:1.2.3.4", ""}},
+		{[]string{"0.0.0.0/0"}, []string{"0.0.0.0", "255.255.255.255", "::ffff:1.2.3.4"}, []string{"::", "::1.2.3.4"}},
+		{[]string{"2001:db8::/64"}, []string{"2001:db8::ffff:ffff:ffff:ffff"}, []string{"2001:db8:0:1::"}},
+		{[]string{"2001:db8::/63"}, []string{"2001:db8:0:1::"}, []string{"2001:db8:0:2::"}},
+		{[]string{"2001:db8::/65"}, []string{"2001:db8::7fff:0:0:0"}, []string{"2001:db8::8000:0:0:0"}},
+		{[]string{"2001:db8::1"}, []string{"2001:db8::1"}, []string{"2001:db8::", "2001:db8::2"}},
+		{[]string{"192.0.2.128/25"}, []string{"192.0.2.128", "192.0.2.255"}, []string{"192.0.2.127", "193.0.2.128"}},
+		{[]string{"10.0.0.1"}, []string{"10.0.0.1", "::ffff:10.0.0.1"}, []string{"10.0.0.0", "10.0.0.2", "::10.0.0.1"}},
+		{nil, nil, []string{"10.0.0.1", "::"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.list, ","), func(t *testing.T) {
+			tp := mustTrusted(t, tt.list...)
+			for _, s := range tt.in {
+				if !tp.Contains(addr(t, s)) || !prefixesContain(tp, addr(t, s)) {
+					t.Errorf("Contains(%s) = false, want true", s)
+				}
+			}
+			for _, s := range tt.out {
+				if tp.Contains(addr(t, s)) || prefixesContain(tp, addr(t, s)) {
+					t.Errorf("Contains(%s) = true, want false", s)
+				}
+			}
+		})
+	}
+}
+
 func TestPeerAddr(t *testing.T) {
 	tests := []struct {
 		name string
