@@ -1,0 +1,174 @@
+package edge
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gateway/portico/runtime/ctxvar"
+	"github.com/portico-gateway/portico/runtime/pipeline"
+	"github.com/portico-gateway/portico/runtime/proxy"
+	"github.com/portico-gateway/portico/runtime/router"
+)
+
+// fastBackend serves "ok" on a loopback port with fasthttp.
+func fastBackend(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }}
+	go func() { _ = srv.Serve(ln) }()
+	tb.Cleanup(func() { _ = srv.Shutdown() })
+	return ln.Addr().String()
+}
+
+// testServer builds a gateway serving host "svc0001-test.localhost" with a mock route GET /hello and an HTTP route
+// GET /items/{id} → backend /api/items/{id}.
+func testServer(tb testing.TB, backendAddr string) *Server {
+	tb.Helper()
+	segs, _ := router.ParsePath("/items/{id}")
+	tpl, err := ctxvar.Parse("/api/items/${request.path.id}", segs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	body, _ := ctxvar.Parse("hello", nil)
+	target, err := proxy.NewTransport(proxy.Options{}).Target("http://" + backendAddr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := router.NewBuilder[*pipeline.Route]()
+	if err := b.Add("GET", "/items/{id}", pipeline.NewHTTPRoute("GET", "/items/{id}", target, tpl)); err != nil {
+		tb.Fatal(err)
+	}
+	if err := b.Add("GET", "/hello", pipeline.NewMockRoute("GET", "/hello", 200, nil, body)); err != nil {
+		tb.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stage := pipeline.NewStage("svc0001", "test", 1, b.Build(), logger)
+	gw := &pipeline.Gateway{}
+	gw.Swap(pipeline.NewTable(map[string]pipeline.HostEntry{"svc0001-test.localhost": {Stage: stage}}))
+	return NewServer(gw, ServerConfig{Logger: logger})
+}
+
+var peer = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+
+// serve runs one request through the server's handler without a socket on the client side.
+func serve(s *Server, ctx *fasthttp.RequestCtx, req *fasthttp.Request) {
+	ctx.Init(req, peer, nil)
+	s.handle(ctx)
+}
+
+func newRequest(host, uri string) *fasthttp.Request {
+	req := fasthttp.AcquireRequest()
+	req.SetRequestURI(uri)
+	req.Header.SetHost(host)
+	return req
+}
+
+func TestHandleDispatch(t *testing.T) {
+	s := testServer(t, fastBackend(t))
+	tests := []struct {
+		host, uri string
+		status    int
+		body      string
+	}{
+		{"svc0001-test.localhost", "/hello", 200, "hello"},
+		{"SVC0001-TEST.localhost:8080", "/items/7", 200, "ok"},
+		{"svc0001-test.localhost.", "/hello", 200, "hello"},
+		{"other.localhost", "/hello", 404, `"code":"unknown_host"`},
+		{"10.0.0.1", "/healthz", 200, `{"status":"ok"}`},
+		{"10.0.0.1:8080", "/readyz", 200, `"stages":1`},
+		{"[::1]:8080", "/healthz", 200, `"ok"`},
+	}
+	for _, tt := range tests {
+		var ctx fasthttp.RequestCtx
+		serve(s, &ctx, newRequest(tt.host, tt.uri))
+		if ctx.Response.StatusCode() != tt.status || !contains(ctx.Response.Body(), tt.body) {
+			t.Errorf("%s%s: %d %q", tt.host, tt.uri, ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+		if len(ctx.Response.Header.Peek("x-request-id")) == 0 {
+			t.Errorf("%s%s: no x-request-id", tt.host, tt.uri)
+		}
+	}
+}
+
+func TestReadyzBeforeFirstLoad(t *testing.T) {
+	s := NewServer(&pipeline.Gateway{}, ServerConfig{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var ctx fasthttp.RequestCtx
+	serve(s, &ctx, newRequest("10.0.0.1", "/readyz"))
+	if ctx.Response.StatusCode() != 503 {
+		t.Fatalf("readyz before any snapshot: %d", ctx.Response.StatusCode())
+	}
+}
+
+func TestIncomingRequestIDIsKeptOnlyWhenSafe(t *testing.T) {
+	s := testServer(t, fastBackend(t))
+	for _, tc := range []struct{ in, want string }{{"abc-123", "abc-123"}, {"bad id\r\n", ""}} {
+		var ctx fasthttp.RequestCtx
+		req := newRequest("svc0001-test.localhost", "/hello")
+		req.Header.Set("x-request-id", tc.in)
+		serve(s, &ctx, req)
+		got := string(ctx.Response.Header.Peek("x-request-id"))
+		if (tc.want != "" && got != tc.want) || (tc.want == "" && (got == tc.in || got == "")) {
+			t.Fatalf("incoming %q → %q", tc.in, got)
+		}
+	}
+}
+
+func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// BenchmarkServe measures the gateway's own cost per request (no client socket). "proxy" includes a real loopback
+// round trip to a fasthttp backend; "direct" is that round trip alone, the baseline to compare it with.
+func BenchmarkServe(b *testing.B) {
+	backend := fastBackend(b)
+	s := testServer(b, backend)
+	b.Run("mock", func(b *testing.B) {
+		req := newRequest("svc0001-test.localhost", "/hello")
+		var ctx fasthttp.RequestCtx
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(s, &ctx, req)
+		}
+	})
+	b.Run("not-found", func(b *testing.B) {
+		req := newRequest("svc0001-test.localhost", "/nope")
+		var ctx fasthttp.RequestCtx
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(s, &ctx, req)
+		}
+	})
+	b.Run("proxy", func(b *testing.B) {
+		var ctx fasthttp.RequestCtx
+		req := fasthttp.AcquireRequest()
+		b.ReportAllocs()
+		for b.Loop() {
+			req.Reset()
+			req.SetRequestURI("/items/42?x=1")
+			req.Header.SetHost("svc0001-test.localhost")
+			serve(s, &ctx, req)
+			if ctx.Response.StatusCode() != 200 {
+				b.Fatalf("status %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		c := &fasthttp.HostClient{Addr: backend}
+		req := fasthttp.AcquireRequest()
+		resp := fasthttp.AcquireResponse()
+		b.ReportAllocs()
+		for b.Loop() {
+			req.Reset()
+			req.SetRequestURI("http://" + backend + "/api/items/42?x=1")
+			if err := c.Do(req, resp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
