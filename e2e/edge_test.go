@@ -77,13 +77,19 @@ func TestTrustedProxiesXForwardedFor(t *testing.T) {
 	}{
 		{"untrusted peer: header ignored", nil, "203.0.113.7", "127.0.0.1"},
 		{"trusted peer: rightmost untrusted hop", []string{"127.0.0.0/8", "10.0.0.0/8"}, "203.0.113.7, 198.51.100.1, 10.0.0.2", "198.51.100.1"},
+		// A client's own line first, the proxy's line second: the proxy's hop wins.
+		{"several header lines", []string{"127.0.0.0/8"}, "203.0.113.7\n198.51.100.1", "198.51.100.1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := startNode(t, t.TempDir(), func(c *node.Config) { c.TrustedProxies = tc.trusted })
 			c := clientOf(n)
 			applyYAML(t, c, echoIPYAML)
 			deploy(t, c, "echo", "", "")
-			r := call(t, n.GatewayAddrs()[0], "echo0001.localhost", "GET", "/ip", "X-Forwarded-For", tc.xff)
+			var hdr []string
+			for _, line := range strings.Split(tc.xff, "\n") {
+				hdr = append(hdr, "X-Forwarded-For", line)
+			}
+			r := call(t, n.GatewayAddrs()[0], "echo0001.localhost", "GET", "/ip", hdr...)
 			if r.Body != tc.want {
 				t.Fatalf("client IP = %q, want %q", r.Body, tc.want)
 			}

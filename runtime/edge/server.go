@@ -117,7 +117,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 var (
 	pathHealthz = []byte("/healthz")
 	pathReadyz  = []byte("/readyz")
-	headerXFF   = []byte("X-Forwarded-For")
 	headerReqID = []byte(pipeline.HeaderRequestID)
 )
 
@@ -132,7 +131,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}
 	r.Scheme = s.cfg.Scheme
 	r.Peer = PeerAddr(ctx.RemoteAddr())
-	r.ClientIP = s.cfg.TrustedProxies.ClientIP(r.Peer, ctx.Request.Header.PeekBytes(headerXFF))
+	// Every X-Forwarded-For line counts: with only the first, a client could send its own line ahead of the one a
+	// trusted proxy adds.
+	r.ClientIP = s.cfg.TrustedProxies.ClientIPFromValues(r.Peer, ctx.Request.Header.PeekAll(fasthttp.HeaderXForwardedFor))
 
 	var hostBuf [256]byte
 	host := normalizeHost(hostBuf[:0], ctx.Request.Header.Host())

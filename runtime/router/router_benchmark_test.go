@@ -62,7 +62,7 @@ func BenchmarkLookup(b *testing.B) {
 			p := NewParams()
 			get := []byte("GET")
 			b.ReportAllocs()
-			i := 0
+			i, cpu := 0, processCPU()
 			for b.Loop() {
 				if _, _, st := r.Lookup(get, reqs[i], p); st != Found || p.Len() != 1 {
 					b.Fatalf("%s: %v", reqs[i], st)
@@ -71,6 +71,7 @@ func BenchmarkLookup(b *testing.B) {
 					i = 0
 				}
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 	b.Run("greedy", func(b *testing.B) {
