@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 )
@@ -140,15 +141,17 @@ func (b *Builder[T]) Build() *Router[T] {
 	c.nodes = make([]node[T], 0, c.nnodes)
 	c.edges = make([]edge[T], 0, c.nedges)
 	c.res = make([]resource[T], 0, c.nres)
+	c.routes = make([]route[T], 0, c.nroutes)
 	return &Router[T]{root: c.compile(b.root)}
 }
 
 type compiler[T any] struct {
-	nnodes, nedges, nres int
-	keys                 string // every static key, in depth-first order
-	nodes                []node[T]
-	edges                []edge[T]
-	res                  []resource[T]
+	nnodes, nedges, nres, nroutes int
+	keys                          string // every static key, in depth-first order
+	nodes                         []node[T]
+	edges                         []edge[T]
+	res                           []resource[T]
+	routes                        []route[T]
 }
 
 // sortedKeys is n's static children's keys in order, so that both passes (and every build) walk children alike.
@@ -165,6 +168,7 @@ func (n *bnode[T]) measure(c *compiler[T], keys *strings.Builder) {
 	c.nnodes++
 	if n.has != 0 {
 		c.nres++
+		c.nroutes += bits.OnesCount8(n.has)
 	}
 	ks := n.sortedKeys()
 	if len(ks) <= smallStatic {
@@ -190,13 +194,16 @@ func (c *compiler[T]) compile(n *bnode[T]) *node[T] {
 	nd := &c.nodes[len(c.nodes)-1]
 	if n.has != 0 {
 		vars := append([]string(nil), n.vars...)
-		c.res = append(c.res, resource[T]{has: n.has, vals: n.vals, info: RouteInfo{Path: n.path, Vars: vars}})
+		c.res = append(c.res, resource[T]{has: n.has, info: RouteInfo{Path: n.path, Vars: vars}})
 		r := &c.res[len(c.res)-1]
-		for i := range r.infos {
+		start := len(c.routes)
+		for i, m := range slotNames {
 			if n.has&(1<<i) != 0 {
-				r.infos[i] = RouteInfo{Path: n.path, Method: slotNames[i], Vars: vars}
+				r.idx[i] = uint8(len(c.routes) - start)
+				c.routes = append(c.routes, route[T]{info: RouteInfo{Path: n.path, Method: m, Vars: vars}, val: n.vals[i]})
 			}
 		}
+		r.routes = c.routes[start:len(c.routes):len(c.routes)]
 		nd.res = r
 	}
 	ks := n.sortedKeys()

@@ -103,12 +103,19 @@ type edge[T any] struct {
 	child *node[T]
 }
 
-// resource is a path that has at least one method.
+// resource is a path that has at least one method. It is kept small (the routes live in their own slab) because
+// it is the last thing every lookup touches, and with thousands of routes it is rarely in cache.
 type resource[T any] struct {
-	has   uint8               // bit i set when slot i has a value
-	vals  [numSlots]T         // by method slot
-	infos [numSlots]RouteInfo // by method slot, Method set
-	info  RouteInfo           // Method "", returned with MethodNotFound
+	has    uint8           // bit i set when slot i has a route
+	idx    [numSlots]uint8 // for each slot in has, its index in routes
+	routes []route[T]      // in slot order
+	info   RouteInfo       // Method "", returned with MethodNotFound
+}
+
+// route is one (path, method) and its value.
+type route[T any] struct {
+	info RouteInfo
+	val  T
 }
 
 // Lookup matches method and rawPath (the path as sent, percent-encoded, without the query). On Found it returns the
@@ -138,7 +145,8 @@ func (r *Router[T]) Lookup(method, rawPath []byte, p *Params) (v T, route *Route
 	if slot < 0 {
 		return v, &res.info, MethodNotFound
 	}
-	return res.vals[slot], &res.infos[slot], Found
+	rt := &res.routes[res.idx[slot]]
+	return rt.val, &rt.info, Found
 }
 
 // match finds the first resource, in precedence order, that matches segments i… of p, given that nv variables are

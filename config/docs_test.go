@@ -1,0 +1,33 @@
+package config
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/portico-gateway/portico/storage"
+)
+
+// TestDocumentationExamplesApply applies every YAML example of docs/configuration.md to a fresh store.
+func TestDocumentationExamplesApply(t *testing.T) {
+	md, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(md, -1)
+	if len(blocks) < 3 {
+		t.Fatalf("found %d YAML examples", len(blocks))
+	}
+	for i, b := range blocks {
+		doc, err := Parse("configuration.md example", b[1])
+		if err != nil {
+			t.Fatalf("example %d does not parse: %v", i+1, err)
+		}
+		st := openStore(t)
+		ctx := context.Background()
+		if err := st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc); return err }); err != nil {
+			t.Fatalf("example %d does not apply: %v", i+1, err)
+		}
+	}
+}
