@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 
 	"github.com/portico-gateway/portico/storage"
 )
@@ -94,7 +96,9 @@ func applyService(ctx context.Context, tx *storage.Tx, def *Service) ([]Change, 
 	}
 	if err := tx.ReplaceTree(ctx, svc.ID, tree); err != nil {
 		if se, ok := storage.AsError(err); ok {
-			return nil, se.WithField("resources")
+			c := *se
+			c.Field = treeField(tree, se.Field)
+			return nil, &c
 		}
 		return nil, err
 	}
@@ -260,6 +264,31 @@ func toSetting(s Settings) (storage.Settings, error) {
 	}
 	out.BackendURL = s.BackendURL
 	return out, nil
+}
+
+var treeFieldRe = regexp.MustCompile(`^resources\[(\d+)\](?:\.methods\[(\d+)\])?`)
+
+// treeField rewrites the store's index-based field ("resources[2].methods[0].backend.path") into the file's own
+// terms ("resources[/items/{id}].methods.GET.backend.path").
+func treeField(tree storage.ResourceTree, field string) string {
+	m := treeFieldRe.FindStringSubmatch(field)
+	if m == nil {
+		return field
+	}
+	ri, _ := strconv.Atoi(m[1])
+	if ri >= len(tree.Resources) {
+		return field
+	}
+	res := tree.Resources[ri]
+	out := "resources[" + res.Path + "]"
+	if m[2] != "" {
+		mi, _ := strconv.Atoi(m[2])
+		if mi >= len(res.Methods) {
+			return field
+		}
+		out += ".methods." + res.Methods[mi].HTTPMethod
+	}
+	return out + field[len(m[0]):]
 }
 
 // sameJSON compares two values by their canonical JSON encoding (maps encode with sorted keys).

@@ -201,3 +201,23 @@ apiKeys: [{ name: k }]
 		})
 	}
 }
+
+func TestApplyErrorFieldUsesPaths(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	doc, err := Parse("f.yaml", []byte(`
+services:
+  - name: a
+    resources:
+      /a: { methods: { GET: { backend: { type: mock, status: 200 } } } }
+      /b/{id}: { methods: { POST: { backend: { type: http, path: "/x/${request.path.nope}" } } } }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc); return err })
+	se, ok := storage.AsError(err)
+	if !ok || se.Field != "services[0].resources[/b/{id}].methods.POST.backend.path" {
+		t.Fatalf("error %v, field %q", err, se.Field)
+	}
+}
