@@ -54,6 +54,16 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// commands are the client commands: each talks to a node's admin API.
+var commands = map[string]func(context.Context, []string, io.Writer) error{
+	"apply":    runApply,
+	"export":   runExport,
+	"deploy":   runDeploy,
+	"history":  runHistory,
+	"rollback": runRollback,
+	"status":   runStatus,
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("missing command")
@@ -62,24 +72,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, stdout, stderr)
-	case "apply":
-		return runApply(ctx, rest, stdout)
-	case "export":
-		return runExport(ctx, rest, stdout)
-	case "deploy":
-		return runDeploy(ctx, rest, stdout)
-	case "history":
-		return runHistory(ctx, rest, stdout)
-	case "rollback":
-		return runRollback(ctx, rest, stdout)
-	case "status":
-		return runStatus(ctx, rest, stdout)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "portico %s\n", version)
 		return nil
 	case "help", "--help", "-h", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if fn, ok := commands[cmd]; ok {
+		return fn(ctx, rest, stdout)
 	}
 	return usagef("unknown command %q", cmd)
 }

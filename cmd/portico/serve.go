@@ -16,19 +16,26 @@ import (
 // shutdownGrace bounds the drain of in-flight requests on SIGTERM.
 const shutdownGrace = 30 * time.Second
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serveOptions are the parsed flags of `portico serve`.
+type serveOptions struct {
+	node     node.Config
+	withDemo bool
+	demoAddr string
+	level    slog.Level
+}
+
+func parseServeFlags(args []string) (serveOptions, error) {
 	fs := newFlagSet("serve")
 	var (
-		cfg        node.Config
+		o          serveOptions
 		listen     stringList
 		trusted    stringList
 		ppFrom     stringList
-		withDemo   bool
-		demoAddr   string
 		logLevel   string
 		limits     = storage.DefaultLimits()
 		backendTTL time.Duration
 	)
+	cfg := &o.node
 	fs.StringVar(&cfg.DataDir, "data", node.DefaultDataDir, "data directory (SQLite database, admin token)")
 	fs.Var(&listen, "listen", "gateway listen address, repeatable (default "+node.DefaultListen+")")
 	fs.StringVar(&cfg.AdminListen, "admin-listen", node.DefaultAdminListen, "admin API listen address")
@@ -37,8 +44,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", false, "expect PROXY protocol v1/v2 from the load balancer")
 	fs.Var(&ppFrom, "proxy-protocol-from", "peers allowed to send PROXY headers (default: every connection must)")
 	fs.Var(&trusted, "trusted-proxies", "CIDRs whose X-Forwarded-For is trusted, comma-separated")
-	fs.BoolVar(&withDemo, "demo", false, "start a demo echo backend and deploy a demo service")
-	fs.StringVar(&demoAddr, "demo-backend", "127.0.0.1:9000", "listen address of the demo echo backend")
+	fs.BoolVar(&o.withDemo, "demo", false, "start a demo echo backend and deploy a demo service")
+	fs.StringVar(&o.demoAddr, "demo-backend", "127.0.0.1:9000", "listen address of the demo echo backend")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&limits.MaxServices, "max-services", limits.MaxServices, "limit on services")
 	fs.IntVar(&limits.MaxStagesPerService, "max-stages", limits.MaxStagesPerService, "limit on stages per service")
@@ -46,18 +53,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&backendTTL, "backend-timeout", 60*time.Second, "timeout of a backend call")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return err
+		return o, err
 	}
 	if len(pos) > 0 {
-		return usagef("serve takes no arguments, got %q", pos)
+		return o, usagef("serve takes no arguments, got %q", pos)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-		return usagef("--log-level: %v", err)
+	if err := o.level.UnmarshalText([]byte(logLevel)); err != nil {
+		return o, usagef("--log-level: %v", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if !cfg.ProxyProtocol && len(ppFrom) > 0 {
+		return o, usagef("--proxy-protocol-from needs --proxy-protocol")
+	}
 	cfg.Listen, cfg.TrustedProxies, cfg.ProxyProtocolFrom = listen, trusted, ppFrom
-	cfg.Limits, cfg.BackendTimeout, cfg.Version, cfg.Logger = limits, backendTTL, version, logger
+	cfg.Limits, cfg.BackendTimeout, cfg.Version = limits, backendTTL, version
+	return o, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseServeFlags(args)
+	if err != nil {
+		return err
+	}
+	cfg, withDemo, demoAddr := o.node, o.withDemo, o.demoAddr
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: o.level}))
+	cfg.Logger = logger
 
 	var backend *demo.Backend
 	if withDemo {

@@ -81,49 +81,58 @@ func (p *Params) split(raw []byte) Status {
 		// Decoding never lengthens a segment, so one allocation covers the whole path.
 		p.buf = make([]byte, 0, max(len(raw), 512))
 	}
-	buf, segs := p.buf[:0], p.segs[:0]
-	lo, dot, empty := 0, false, false
-	for i := 1; ; i++ {
-		if i == len(raw) || raw[i] == '/' {
-			// The segment buf[lo:] is complete: decoded segments are stored joined by '/', so the rest of the path
-			// from any segment on is one contiguous slice (the value of a greedy variable).
-			seg := buf[lo:]
-			if len(seg) == 0 {
-				empty = true
-			} else if dot && hasDotPiece(seg) {
-				p.segs = segs[:0]
-				return BadPath
-			}
-			segs = append(segs, span{uint16(lo), uint16(len(buf))})
-			if i == len(raw) {
+	// Decoding writes at n, never ahead of the raw byte being read, so the buffer needs no growth checks. The loops
+	// keep few variables live on purpose: a single byte loop carrying everything spilled to the stack on every byte
+	// and cost several times as much.
+	buf, n := p.buf[:len(raw)], 0
+	segs, empty := p.segs[:0], false
+	for i := 1; ; i++ { // i is the start of a segment in raw
+		lo, dot := n, false
+		for ; i < len(raw); i++ {
+			c := raw[i]
+			if c == '/' {
 				break
 			}
-			buf = append(buf, '/')
-			lo, dot = len(buf), false
-			continue
-		}
-		c := raw[i]
-		if c == '%' {
-			if i+2 >= len(raw) {
-				p.segs = segs[:0]
-				return BadPath
+			if c == '%' {
+				if i+2 >= len(raw) {
+					return p.bad(segs)
+				}
+				h, l := unhex(raw[i+1]), unhex(raw[i+2])
+				if h|l > 0xf {
+					return p.bad(segs)
+				}
+				c = h<<4 | l
+				i += 2
 			}
-			h, l := unhex(raw[i+1]), unhex(raw[i+2])
-			if h|l > 0xf {
-				p.segs = segs[:0] // keep a grown slice for the next request
-				return BadPath
-			}
-			c = h<<4 | l
-			i += 2
+			dot = dot || c == '.'
+			buf[n] = c
+			n++
 		}
-		dot = dot || c == '.'
-		buf = append(buf, c)
+		// Decoded segments are stored joined by '/', so the rest of the path from any segment on is one
+		// contiguous slice: the value of a greedy variable.
+		if n == lo {
+			empty = true
+		} else if dot && hasDotPiece(buf[lo:n]) {
+			return p.bad(segs)
+		}
+		segs = append(segs, span{uint16(lo), uint16(n)})
+		if i >= len(raw) {
+			break
+		}
+		buf[n] = '/'
+		n++
 	}
-	p.buf, p.segs = buf, segs
+	p.buf, p.segs = buf[:n], segs
 	if empty {
 		return NotFound
 	}
 	return Found
+}
+
+// bad keeps a grown segs slice for the next request and reports BadPath.
+func (p *Params) bad(segs []span) Status {
+	p.segs = segs[:0]
+	return BadPath
 }
 
 func unhex(c byte) byte {

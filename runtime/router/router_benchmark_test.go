@@ -124,3 +124,18 @@ func BenchmarkBuild(b *testing.B) {
 		benchRouter(b, 1000)
 	}
 }
+
+func BenchmarkSplit(b *testing.B) {
+	// Splitting and decoding is the part of a lookup that does not depend on the routes.
+	for _, path := range []string{"/svc42/items/8f3a21c0/sub", "/files/a%20b/%C3%A9t%C3%A9/report.v2.pdf"} {
+		b.Run(path, func(b *testing.B) {
+			p, raw := NewParams(), []byte(path)
+			b.ReportAllocs()
+			for b.Loop() {
+				if p.split(raw) != Found {
+					b.Fatal(path)
+				}
+			}
+		})
+	}
+}
