@@ -18,6 +18,7 @@ const (
 	CodeBackendUnavailable = "backend_unavailable"
 	CodeBackendTooLarge    = "backend_response_too_large"
 	CodeBackendBusy        = "backend_busy"
+	CodeBackendCircuitOpen = "backend_circuit_open"
 )
 
 // HeaderRequestID is set on every response and forwarded to backends.

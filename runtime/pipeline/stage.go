@@ -194,6 +194,8 @@ func backendMessage(code string) string {
 		return "the backend response is larger than the gateway allows"
 	case CodeBackendBusy:
 		return "the backend has no free connection"
+	case CodeBackendCircuitOpen:
+		return "the backend keeps timing out; requests to it are refused for a while"
 	}
 	return "the backend could not be reached"
 }

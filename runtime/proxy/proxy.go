@@ -31,6 +31,9 @@ type Options struct {
 	IdleConnTimeout  time.Duration
 	// TLSConfig is cloned for HTTPS backends; nil uses the system roots.
 	TLSConfig *tls.Config
+	// BreakerThreshold consecutive timeouts open a backend's circuit for BreakerOpenFor (defaults 5 and 30 s).
+	BreakerThreshold int
+	BreakerOpenFor   time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -46,6 +49,12 @@ func (o Options) withDefaults() Options {
 	if o.IdleConnTimeout <= 0 {
 		o.IdleConnTimeout = DefaultIdleConnTimeout
 	}
+	if o.BreakerThreshold <= 0 {
+		o.BreakerThreshold = DefaultBreakerThreshold
+	}
+	if o.BreakerOpenFor <= 0 {
+		o.BreakerOpenFor = DefaultBreakerOpenFor
+	}
 	return o
 }
 
@@ -54,12 +63,18 @@ func (o Options) withDefaults() Options {
 type Transport struct {
 	opts    Options
 	mu      sync.Mutex
-	clients map[string]*fasthttp.HostClient // key: scheme://host:port
+	origins map[string]*origin // key: scheme://host:port
+}
+
+// origin is one backend origin: its connection pool and its circuit breaker, shared by every target on it.
+type origin struct {
+	client  *fasthttp.HostClient
+	breaker *breaker
 }
 
 // NewTransport returns a Transport with opts.
 func NewTransport(opts Options) *Transport {
-	return &Transport{opts: opts.withDefaults(), clients: make(map[string]*fasthttp.HostClient)}
+	return &Transport{opts: opts.withDefaults(), origins: make(map[string]*origin)}
 }
 
 // Timeout is the per-call timeout requests use.
@@ -69,6 +84,7 @@ func (t *Transport) Timeout() time.Duration { return t.opts.Timeout }
 type Target struct {
 	URL      string
 	client   *fasthttp.HostClient
+	breaker  *breaker
 	scheme   []byte
 	host     []byte // host[:port] as written, sent as the Host header
 	basePath []byte // without a trailing slash; "" for the origin root
@@ -93,9 +109,9 @@ func (t *Transport) Target(rawURL string) (*Target, error) {
 	}
 	key := u.Scheme + "://" + addr
 	t.mu.Lock()
-	c, ok := t.clients[key]
+	o, ok := t.origins[key]
 	if !ok {
-		c = &fasthttp.HostClient{
+		c := &fasthttp.HostClient{
 			Addr:                          addr,
 			IsTLS:                         isTLS,
 			MaxConns:                      t.opts.MaxConnsPerHost,
@@ -120,12 +136,14 @@ func (t *Transport) Target(rawURL string) (*Target, error) {
 				c.TLSConfig.ServerName = u.Hostname()
 			}
 		}
-		t.clients[key] = c
+		o = &origin{client: c, breaker: newBreaker(t.opts.BreakerThreshold, t.opts.BreakerOpenFor)}
+		t.origins[key] = o
 	}
 	t.mu.Unlock()
 	return &Target{
 		URL:      rawURL,
-		client:   c,
+		client:   o.client,
+		breaker:  o.breaker,
 		scheme:   []byte(u.Scheme),
 		host:     []byte(u.Host),
 		basePath: []byte(strings.TrimSuffix(u.EscapedPath(), "/")),
@@ -167,14 +185,29 @@ func (tg *Target) Prepare(req *fasthttp.Request, escapedPath []byte) {
 	req.Header.SetHostBytes(tg.host)
 }
 
-// Do sends req and reads resp within the target's timeout.
+// Do sends req and reads resp within the target's timeout, unless the origin's circuit is open.
 func (tg *Target) Do(req *fasthttp.Request, resp *fasthttp.Response) error {
-	return tg.client.DoTimeout(req, resp, tg.timeout)
+	if !tg.breaker.allow() {
+		return ErrCircuitOpen
+	}
+	err := tg.client.DoTimeout(req, resp, tg.timeout)
+	tg.breaker.record(err != nil && isTimeout(err))
+	return err
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Failure classifies a backend error into the status and stable code the gateway answers with.
 func Failure(err error) (status int, code string) {
 	switch {
+	case errors.Is(err, ErrCircuitOpen):
+		return fasthttp.StatusServiceUnavailable, "backend_circuit_open"
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
 		return fasthttp.StatusGatewayTimeout, "backend_timeout"
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
@@ -182,8 +215,7 @@ func Failure(err error) (status int, code string) {
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		return fasthttp.StatusServiceUnavailable, "backend_busy"
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		return fasthttp.StatusGatewayTimeout, "backend_timeout"
 	}
 	return fasthttp.StatusBadGateway, "backend_unavailable"

@@ -3,9 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
-	"math/bits"
 	"sort"
-	"strings"
 )
 
 // Errors Add returns (wrapped, with the method and path) so that a deploy can tell the operator which route is wrong.
@@ -26,7 +24,7 @@ type Builder[T any] struct {
 	root *bnode[T]
 }
 
-// bnode is the mutable tree node the builder edits; Build compiles it into node.
+// bnode is the mutable tree node the builder edits; Build compiles the tree into a Router (see tree.go).
 type bnode[T any] struct {
 	prefix     string // the path template up to and including this node, for error messages
 	static     map[string]*bnode[T]
@@ -132,29 +130,13 @@ func (n *bnode[T]) child(s Segment) *bnode[T] {
 // Build compiles the routes added so far into a Router. The Router shares nothing mutable with the builder, so
 // later Adds do not affect it and Build may be called again.
 func (b *Builder[T]) Build() *Router[T] {
-	// First pass: size the slabs and lay out the key bytes; second pass: fill the slabs in the same order. Slabs are
-	// allocated at their final size, so pointers into them stay valid.
-	var c compiler[T]
-	var keys strings.Builder
-	b.root.measure(&c, &keys)
-	c.keys = keys.String()
-	c.nodes = make([]node[T], 0, c.nnodes)
-	c.edges = make([]edge[T], 0, c.nedges)
-	c.res = make([]resource[T], 0, c.nres)
-	c.routes = make([]route[T], 0, c.nroutes)
-	return &Router[T]{root: c.compile(b.root)}
+	r := &Router[T]{routes: make([]route[T], 0, b.root.routeCount())}
+	r.compile(b.root)
+	r.tree = append([]byte(nil), r.tree...) // drop append's spare capacity: a Router may live long
+	return r
 }
 
-type compiler[T any] struct {
-	nnodes, nedges, nres, nroutes int
-	keys                          string // every static key, in depth-first order
-	nodes                         []node[T]
-	edges                         []edge[T]
-	res                           []resource[T]
-	routes                        []route[T]
-}
-
-// sortedKeys is n's static children's keys in order, so that both passes (and every build) walk children alike.
+// sortedKeys is n's static children's keys in order, so that every build lays the tree out alike.
 func (n *bnode[T]) sortedKeys() []string {
 	ks := make([]string, 0, len(n.static))
 	for k := range n.static {
@@ -162,79 +144,4 @@ func (n *bnode[T]) sortedKeys() []string {
 	}
 	sort.Strings(ks)
 	return ks
-}
-
-func (n *bnode[T]) measure(c *compiler[T], keys *strings.Builder) {
-	c.nnodes++
-	if n.has != 0 {
-		c.nres++
-		c.nroutes += bits.OnesCount8(n.has)
-	}
-	ks := n.sortedKeys()
-	if len(ks) <= smallStatic {
-		c.nedges += len(ks)
-	}
-	for _, k := range ks {
-		keys.WriteString(k)
-	}
-	for _, k := range ks {
-		n.static[k].measure(c, keys)
-	}
-	if n.param != nil {
-		n.param.measure(c, keys)
-	}
-	if n.greedy != nil {
-		n.greedy.measure(c, keys)
-	}
-}
-
-// compile places n in the slabs (pre-order: a node, then its edges, then its subtrees) and returns its node.
-func (c *compiler[T]) compile(n *bnode[T]) *node[T] {
-	c.nodes = append(c.nodes, node[T]{})
-	nd := &c.nodes[len(c.nodes)-1]
-	if n.has != 0 {
-		vars := append([]string(nil), n.vars...)
-		c.res = append(c.res, resource[T]{has: n.has, info: RouteInfo{Path: n.path, Vars: vars}})
-		r := &c.res[len(c.res)-1]
-		start := len(c.routes)
-		for i, m := range slotNames {
-			if n.has&(1<<i) != 0 {
-				r.idx[i] = uint8(len(c.routes) - start)
-				c.routes = append(c.routes, route[T]{info: RouteInfo{Path: n.path, Method: m, Vars: vars}, val: n.vals[i]})
-			}
-		}
-		r.routes = c.routes[start:len(c.routes):len(c.routes)]
-		nd.res = r
-	}
-	ks := n.sortedKeys()
-	var edges []edge[T]
-	if len(ks) > smallStatic {
-		nd.byKey = make(map[string]*node[T], len(ks))
-	} else if len(ks) > 0 {
-		start := len(c.edges)
-		c.edges = c.edges[:start+len(ks)]
-		edges = c.edges[start : start+len(ks) : start+len(ks)]
-		nd.edges = edges
-	}
-	// Keys come from the arena rather than the caller's path strings, so that a level's keys (even a map's) sit
-	// together in memory.
-	arena := make([]string, len(ks))
-	for i, k := range ks {
-		arena[i], c.keys = c.keys[:len(k)], c.keys[len(k):]
-	}
-	for i, k := range ks {
-		child := c.compile(n.static[k])
-		if edges != nil {
-			edges[i] = edge[T]{key: arena[i], child: child}
-		} else {
-			nd.byKey[arena[i]] = child
-		}
-	}
-	if n.param != nil {
-		nd.param = c.compile(n.param)
-	}
-	if n.greedy != nil {
-		nd.greedy = c.compile(n.greedy)
-	}
-	return nd
 }

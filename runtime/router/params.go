@@ -62,8 +62,8 @@ func (p *Params) seg(i int) []byte {
 // resource can match it), else Found. Every segment is validated before an empty one is reported, so a malformed
 // path is always BadPath whatever else is wrong with it.
 //
-// It is one pass over the bytes that splits, decodes and spots dots together: request paths are short, and a plain
-// loop beats three bytes.IndexByte calls per segment.
+// Decoded segments are stored joined by '/', so the rest of the path from any segment on is one contiguous slice:
+// the value of a greedy variable.
 func (p *Params) split(raw []byte) Status {
 	p.Reset()
 	if len(raw) == 0 || raw[0] != '/' || len(raw) > MaxRequestPathLength {
@@ -81,9 +81,48 @@ func (p *Params) split(raw []byte) Status {
 		// Decoding never lengthens a segment, so one allocation covers the whole path.
 		p.buf = make([]byte, 0, max(len(raw), 512))
 	}
-	// Decoding writes at n, never ahead of the raw byte being read, so the buffer needs no growth checks. The loops
-	// keep few variables live on purpose: a single byte loop carrying everything spilled to the stack on every byte
-	// and cost several times as much.
+	if bytes.IndexByte(raw, '%') < 0 {
+		return p.splitPlain(raw)
+	}
+	return p.splitEncoded(raw)
+}
+
+// splitPlain handles the common path without escapes: it is its own decoding, so it is copied in one go and only
+// scanned for slashes. Dots are looked for once in the whole path (most paths have none, or only in a last
+// "file.ext" segment); the inner loop does nothing but find the next '/', because anything more made the compiler
+// shuffle registers on every byte and tripled the cost.
+func (p *Params) splitPlain(raw []byte) Status {
+	buf := append(p.buf[:0], raw[1:]...)
+	dots := bytes.IndexByte(buf, '.') >= 0
+	segs, empty := p.segs[:0], false
+	for lo := 0; ; {
+		i := lo
+		for i < len(buf) && buf[i] != '/' {
+			i++
+		}
+		if i == lo {
+			empty = true
+		} else if dots && i-lo <= 2 && hasDotPiece(buf[lo:i]) {
+			return p.bad(segs)
+		}
+		segs = append(segs, span{uint16(lo), uint16(i)})
+		if i == len(buf) {
+			break
+		}
+		lo = i + 1
+	}
+	p.buf, p.segs = buf, segs
+	if empty {
+		return NotFound
+	}
+	return Found
+}
+
+// splitEncoded handles a path with escapes, byte by byte: segments are split on the raw bytes (so an encoded slash
+// stays inside its segment) while they are decoded. Decoding writes at n, never ahead of the raw byte being read, so
+// the buffer needs no growth checks. (Finding each segment first and decoding it in a helper measured slower: the
+// paths are short and the per-segment calls dominate.)
+func (p *Params) splitEncoded(raw []byte) Status {
 	buf, n := p.buf[:len(raw)], 0
 	segs, empty := p.segs[:0], false
 	for i := 1; ; i++ { // i is the start of a segment in raw
@@ -108,8 +147,6 @@ func (p *Params) split(raw []byte) Status {
 			buf[n] = c
 			n++
 		}
-		// Decoded segments are stored joined by '/', so the rest of the path from any segment on is one
-		// contiguous slice: the value of a greedy variable.
 		if n == lo {
 			empty = true
 		} else if dot && hasDotPiece(buf[lo:n]) {

@@ -1,5 +1,7 @@
 package router
 
+import "math/bits"
+
 // Status is the outcome of a Lookup.
 type Status uint8
 
@@ -75,41 +77,12 @@ func requestSlot(m []byte) int {
 	return -1
 }
 
-// Router matches a request method and path to a route. It is immutable once built, so any number of goroutines
-// may call Lookup concurrently.
+// Router matches a request method and path to a route. Routers come from Builder.Build (the zero Router is not
+// usable) and are immutable, so any number of goroutines may call Lookup concurrently.
 type Router[T any] struct {
-	root *node[T]
-}
-
-// smallStatic is the largest static fan-out kept as a slice: comparing a few short strings beats hashing one, and
-// above this a map keeps the cost flat however many siblings there are (e.g. thousands of first-level paths).
-const smallStatic = 8
-
-// node is one level of the compiled resource tree. Build lays nodes, edges, key bytes and resources out in
-// depth-first order in a few large slices, so that the walk for one request stays within a few cache lines instead
-// of chasing pointers across the heap: with thousands of routes the tree no longer fits in L2, and cache misses, not
-// comparisons, are what would make lookups slower as routes grow.
-type node[T any] struct {
-	edges  []edge[T]           // static children when there are at most smallStatic of them
-	byKey  map[string]*node[T] // static children when there are more
-	param  *node[T]            // the {var} child
-	greedy *node[T]            // the {var+} child; it has no children of its own
-	res    *resource[T]        // nil when the path has no methods: such a node never matches
-}
-
-// edge is one static child: the decoded segment it matches and the node it leads to.
-type edge[T any] struct {
-	key   string
-	child *node[T]
-}
-
-// resource is a path that has at least one method. It is kept small (the routes live in their own slab) because
-// it is the last thing every lookup touches, and with thousands of routes it is rarely in cache.
-type resource[T any] struct {
-	has    uint8           // bit i set when slot i has a route
-	idx    [numSlots]uint8 // for each slot in has, its index in routes
-	routes []route[T]      // in slot order
-	info   RouteInfo       // Method "", returned with MethodNotFound
+	tree   []byte              // the compiled resource tree; see tree.go
+	maps   []map[string]uint32 // static children of levels too wide to scan, by segment
+	routes []route[T]          // per resource: its MethodNotFound info, then one route per method in slot order
 }
 
 // route is one (path, method) and its value.
@@ -130,66 +103,25 @@ func (r *Router[T]) Lookup(method, rawPath []byte, p *Params) (v T, route *Route
 	if st = p.split(rawPath); st != Found {
 		return v, nil, st
 	}
-	res := r.root.match(p, 0, 0)
-	if res == nil {
+	off := r.match(0, p, 0, 0)
+	if off == noMatch {
 		p.n = 0
 		return v, nil, NotFound
 	}
+	h := r.tree[off : off+headerSize]
+	has, first := h[hHas], int(le32(h[hRoutes:]))
 	slot := requestSlot(method)
-	if slot >= 0 && res.has&(1<<slot) == 0 {
+	if slot >= 0 && has&(1<<slot) == 0 {
 		slot = -1
-		if res.has&(1<<slotANY) != 0 {
+		if has&(1<<slotANY) != 0 {
 			slot = slotANY
 		}
 	}
 	if slot < 0 {
-		return v, &res.info, MethodNotFound
+		return v, &r.routes[first].info, MethodNotFound
 	}
-	rt := &res.routes[res.idx[slot]]
+	// The node's routes are stored in slot order after its MethodNotFound info, so the route for a slot comes after
+	// one entry per lower slot the node has.
+	rt := &r.routes[first+1+bits.OnesCount8(has&(1<<slot-1))]
 	return rt.val, &rt.info, Found
-}
-
-// match finds the first resource, in precedence order, that matches segments i… of p, given that nv variables are
-// bound so far. It records values in p.vals as it descends; a failed branch's values are simply overwritten by the
-// next one. Every tree node is visited at most once per lookup (a child is only reached from its one parent, at one
-// segment index), so backtracking costs at most the size of the tree, never more.
-func (n *node[T]) match(p *Params, i, nv int) *resource[T] {
-	if i == len(p.segs) {
-		if n.res != nil {
-			p.n = nv
-		}
-		return n.res
-	}
-	if c := n.static(p.seg(i)); c != nil {
-		if res := c.match(p, i+1, nv); res != nil {
-			return res
-		}
-	}
-	if n.param != nil {
-		p.vals[nv] = p.segs[i]
-		if res := n.param.match(p, i+1, nv+1); res != nil {
-			return res
-		}
-	}
-	if g := n.greedy; g != nil && g.res != nil {
-		// The decoded segments are stored joined by '/', so the rest of the path is one contiguous slice.
-		p.vals[nv] = span{p.segs[i].lo, p.segs[len(p.segs)-1].hi}
-		p.n = nv + 1
-		return g.res
-	}
-	return nil
-}
-
-// static returns the static child for a decoded segment, or nil. Neither form allocates: the compiler turns
-// string(seg) in a comparison or a map index into a view of the bytes.
-func (n *node[T]) static(seg []byte) *node[T] {
-	if n.byKey != nil {
-		return n.byKey[string(seg)]
-	}
-	for i := range n.edges {
-		if e := &n.edges[i]; e.key == string(seg) {
-			return e.child
-		}
-	}
-	return nil
 }

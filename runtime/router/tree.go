@@ -1,0 +1,199 @@
+package router
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"strings"
+)
+
+// The compiled tree is one []byte: each node is a record, written in depth-first order, whose static children's
+// keys are stored inline right after its header. A lookup through a service's subtree therefore reads a few hundred
+// contiguous bytes rather than chasing pointers to nodes, edge arrays and key strings spread over the heap. That is
+// what keeps lookups flat as routes grow: with thousands of routes the tree no longer fits in L2, and cache misses,
+// not comparisons, are what would make each lookup slower. The tree holds no pointers, so the GC never scans it.
+//
+// A node record:
+//
+//	header (headerSize bytes):
+//	  [hFlags]  flagParam | flagGreedy | flagMap
+//	  [hStatic] number of inline static children (0 with flagMap)
+//	  [hHas]    method slots the node has (0: the node does not match)
+//	  [hParam]  uint32 offset of the {var} child
+//	  [hGreedy] uint32 offset of the {var+} child
+//	  [hRoutes] uint32 index in Router.routes of the node's MethodNotFound info, followed by its routes
+//	then, with flagMap: uint32 index in Router.maps
+//	otherwise, per static child: uint8 key length, key bytes, uint32 offset of the child
+const (
+	hFlags     = 0
+	hStatic    = 1
+	hHas       = 2
+	hParam     = 4
+	hGreedy    = 8
+	hRoutes    = 12
+	headerSize = 16
+
+	flagParam  = 1 << 0
+	flagGreedy = 1 << 1
+	flagMap    = 1 << 2
+)
+
+// smallStatic is the widest static fan-out scanned inline: comparing a few short keys beats hashing one, and above
+// this a map keeps the cost flat however many siblings there are (e.g. thousands of first-level paths).
+const smallStatic = 8
+
+// noMatch is the offset match returns when nothing below a node matches. The root is at offset 0.
+const noMatch = ^uint32(0)
+
+func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
+
+// match finds the first node with methods, in precedence order, that matches segments i… of p, given that nv
+// variables are bound so far, and returns its offset. It records values in p.vals as it descends; a failed branch's
+// values are simply overwritten by the next one. Every node is visited at most once per lookup (a child is only
+// reached from its one parent, at one segment index), so backtracking costs at most the size of the tree.
+func (r *Router[T]) match(off uint32, p *Params, i, nv int) uint32 {
+	h := r.tree[off : off+headerSize]
+	if i == len(p.segs) {
+		if h[hHas] == 0 {
+			return noMatch
+		}
+		p.n = nv
+		return off
+	}
+	flags := h[hFlags]
+	if c := r.static(off, flags, h[hStatic], p.seg(i)); c != noMatch {
+		if m := r.match(c, p, i+1, nv); m != noMatch {
+			return m
+		}
+	}
+	if flags&flagParam != 0 {
+		p.vals[nv] = p.segs[i]
+		if m := r.match(le32(h[hParam:]), p, i+1, nv+1); m != noMatch {
+			return m
+		}
+	}
+	if flags&flagGreedy != 0 {
+		if g := le32(h[hGreedy:]); r.tree[g+hHas] != 0 {
+			// Decoded segments are stored joined by '/', so the rest of the path is one contiguous slice.
+			p.vals[nv] = span{p.segs[i].lo, p.segs[len(p.segs)-1].hi}
+			p.n = nv + 1
+			return g
+		}
+	}
+	return noMatch
+}
+
+// static returns the offset of the static child of node off for a decoded segment (never empty), or noMatch.
+// Neither form allocates: the compiler turns string(b) in a comparison or a map index into a view of the bytes.
+func (r *Router[T]) static(off uint32, flags, n byte, seg []byte) uint32 {
+	tab := r.tree[off+headerSize:]
+	if flags&flagMap != 0 {
+		if c, ok := r.maps[le32(tab)][string(seg)]; ok {
+			return c
+		}
+		return noMatch
+	}
+	for ; n > 0; n-- {
+		l := int(tab[0])
+		// Most keys differ in length or first byte; test those before comparing the rest.
+		if l == len(seg) && tab[1] == seg[0] && string(tab[1:1+l]) == string(seg) {
+			return le32(tab[1+l:])
+		}
+		tab = tab[1+l+4:]
+	}
+	return noMatch
+}
+
+// compile writes n's record and then its subtrees (static children in key order, the {var} child, the {var+}
+// child) and returns the record's offset. Child offsets are patched in once each child is written.
+func (r *Router[T]) compile(n *bnode[T]) uint32 {
+	off := uint32(len(r.tree))
+	var h [headerSize]byte
+	h[hHas] = n.has
+	if n.param != nil {
+		h[hFlags] |= flagParam
+	}
+	if n.greedy != nil {
+		h[hFlags] |= flagGreedy
+	}
+	if n.has != 0 {
+		binary.LittleEndian.PutUint32(h[hRoutes:], uint32(len(r.routes)))
+		r.addRoutes(n)
+	}
+	keys := n.sortedKeys()
+	if len(keys) > smallStatic {
+		h[hFlags] |= flagMap
+	} else {
+		h[hStatic] = byte(len(keys))
+	}
+	r.tree = append(r.tree, h[:]...)
+
+	// Write the static table, remembering where each child's offset goes.
+	patch := make([]int, len(keys))
+	var m map[string]uint32
+	if len(keys) > smallStatic {
+		r.tree = binary.LittleEndian.AppendUint32(r.tree, uint32(len(r.maps)))
+		m = make(map[string]uint32, len(keys))
+		r.maps = append(r.maps, m)
+	} else {
+		for i, k := range keys {
+			r.tree = append(r.tree, byte(len(k))) // static segments fit: a resource path is at most 255 bytes
+			r.tree = append(r.tree, k...)
+			patch[i] = len(r.tree)
+			r.tree = append(r.tree, 0, 0, 0, 0)
+		}
+	}
+	// A wide level's keys are copied into one string so that they sit together in memory, not in the caller's
+	// path strings spread over the heap.
+	var arena string
+	if m != nil {
+		arena = strings.Join(keys, "")
+	}
+	for i, k := range keys {
+		child := r.compile(n.static[k])
+		if m != nil {
+			m[arena[:len(k)]] = child
+			arena = arena[len(k):]
+		} else {
+			binary.LittleEndian.PutUint32(r.tree[patch[i]:], child)
+		}
+	}
+	if n.param != nil {
+		child := r.compile(n.param)
+		binary.LittleEndian.PutUint32(r.tree[off+hParam:], child)
+	}
+	if n.greedy != nil {
+		child := r.compile(n.greedy)
+		binary.LittleEndian.PutUint32(r.tree[off+hGreedy:], child)
+	}
+	return off
+}
+
+// addRoutes appends n's MethodNotFound info and then one route per method, in slot order (the order Lookup
+// counts in).
+func (r *Router[T]) addRoutes(n *bnode[T]) {
+	vars := append([]string(nil), n.vars...)
+	r.routes = append(r.routes, route[T]{info: RouteInfo{Path: n.path, Vars: vars}})
+	for i, m := range slotNames {
+		if n.has&(1<<i) != 0 {
+			r.routes = append(r.routes, route[T]{info: RouteInfo{Path: n.path, Method: m, Vars: vars}, val: n.vals[i]})
+		}
+	}
+}
+
+// routeCount is how many Router.routes entries n's subtree needs, so that the slice is allocated once.
+func (n *bnode[T]) routeCount() int {
+	c := 0
+	if n.has != 0 {
+		c = 1 + bits.OnesCount8(n.has)
+	}
+	for _, s := range n.static {
+		c += s.routeCount()
+	}
+	if n.param != nil {
+		c += n.param.routeCount()
+	}
+	if n.greedy != nil {
+		c += n.greedy.routeCount()
+	}
+	return c
+}
