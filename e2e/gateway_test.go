@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico-gateway/portico/runtime/node"
 )
@@ -222,7 +227,7 @@ func TestRestartKeepsServingLastDeployment(t *testing.T) {
 
 func TestBackendFailures(t *testing.T) {
 	be := newBackend(t, "a")
-	n := startNode(t, t.TempDir(), func(c *node.Config) { c.BackendTimeout = 300 * 1e6 })
+	n := startNode(t, t.TempDir(), func(c *node.Config) { c.BackendTimeout = 1500 * time.Millisecond })
 	c := clientOf(n)
 	applyYAML(t, c, `
 services:
@@ -258,17 +263,23 @@ services:
 		}
 	}
 
-	// A request body over 10 MB is refused with 413 before any backend call.
+	// A request body over 10 MB is refused with 413 before any backend call. The request is written by hand: the
+	// gateway answers as soon as it reads the Content-Length, and an ordinary client still busy writing the body
+	// would see the connection reset instead of the answer.
 	before := be.count()
-	req, _ := http.NewRequest("POST", "http://"+gw+"/ok", strings.NewReader(strings.Repeat("x", 10<<20+1)))
-	req.Host = "fail0001-up.localhost"
-	resp, err := httpClient.Do(req)
+	conn, err := net.Dial("tcp", gw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 413 || be.count() != before {
-		t.Fatalf("oversized body: status %d, backend calls %d→%d", resp.StatusCode, before, be.count())
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /ok HTTP/1.1\r\nHost: fail0001-up.localhost\r\nContent-Length: %d\r\n\r\n", 10<<20+1)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 || !strings.Contains(string(body), "request_body_too_large") || be.count() != before {
+		t.Fatalf("oversized body: status %d %q, backend calls %d→%d", resp.StatusCode, body, before, be.count())
 	}
 
 	// The gateway still serves after all that.

@@ -37,8 +37,8 @@ type RouteInfo struct {
 	Vars   []string // the variable names Path declares, in order; Params.Value(i) is the value of Vars[i]
 }
 
-// Method slots: the seven methods of the console model, then ANY. A resource keeps one value per slot in an array,
-// so selecting the method costs a switch and an index, not a map lookup.
+// Method slots: the seven methods of the console model, then ANY. A node records its methods as a bit set over the
+// slots, so selecting the method costs a switch, a bit test and a popcount, not a map lookup.
 const (
 	slotHEAD = iota
 	slotOPTIONS
@@ -82,11 +82,11 @@ func requestSlot(m []byte) int {
 type Router[T any] struct {
 	tree   []byte              // the compiled resource tree; see tree.go
 	maps   []map[string]uint32 // static children of levels too wide to scan, by segment
-	routes []route[T]          // per resource: its MethodNotFound info, then one route per method in slot order
+	routes []routeEntry[T]     // per resource: its MethodNotFound info, then one route per method in slot order
 }
 
-// route is one (path, method) and its value.
-type route[T any] struct {
+// routeEntry is one (path, method) and its value, or a resource's MethodNotFound info.
+type routeEntry[T any] struct {
 	info RouteInfo
 	val  T
 }

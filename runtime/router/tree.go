@@ -172,10 +172,11 @@ func (r *Router[T]) compile(n *bnode[T]) uint32 {
 // counts in).
 func (r *Router[T]) addRoutes(n *bnode[T]) {
 	vars := append([]string(nil), n.vars...)
-	r.routes = append(r.routes, route[T]{info: RouteInfo{Path: n.path, Vars: vars}})
+	r.routes = append(r.routes, routeEntry[T]{info: RouteInfo{Path: n.path, Vars: vars}})
 	for i, m := range slotNames {
 		if n.has&(1<<i) != 0 {
-			r.routes = append(r.routes, route[T]{info: RouteInfo{Path: n.path, Method: m, Vars: vars}, val: n.vals[i]})
+			info := RouteInfo{Path: n.path, Method: m, Vars: vars}
+			r.routes = append(r.routes, routeEntry[T]{info: info, val: n.vals[i]})
 		}
 	}
 }
