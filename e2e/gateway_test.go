@@ -285,3 +285,44 @@ services:
 	// The gateway still serves after all that.
 	expectStatus(t, call(t, gw, "fail0001-up.localhost", "POST", "/ok"), 200)
 }
+
+// TestShutdownDrainsInFlightRequests stops the node while a slow request is in flight: the request completes.
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	be := newBackend(t, "a")
+	n := startNode(t, t.TempDir())
+	c := clientOf(n)
+	applyYAML(t, c, `
+services:
+  - id: slow0001
+    name: slow
+    resources:
+      /slow: { methods: { GET: { backend: { type: http, path: /slow } } } }
+    stages:
+      - { name: "", backendUrl: "`+be.URL+`" }
+`)
+	deploy(t, c, "slow", "", "")
+	gw := n.GatewayAddrs()[0]
+	done := make(chan response, 1)
+	go func() {
+		r, err := tryCall(gw, "slow0001.localhost", "GET", "/slow")
+		if err != nil {
+			r.Body = err.Error()
+		}
+		done <- r
+	}()
+	for be.count() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := n.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	r := <-done
+	if r.Status != 200 {
+		t.Fatalf("the in-flight request got %d %q", r.Status, r.Body)
+	}
+	if _, err := tryCall(gw, "slow0001.localhost", "GET", "/slow"); err == nil {
+		t.Fatal("the gateway still accepts requests after shutdown")
+	}
+}

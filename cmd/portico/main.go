@@ -26,6 +26,7 @@ Usage:
   portico history SERVICE STAGE
   portico rollback SERVICE STAGE DEPLOYMENT
   portico status
+  portico domains ls | add HOST SERVICE STAGE [--base-path P] | rm HOST
   portico version
 
 SERVICE is a service name or ID; STAGE is a stage name, "" or "default" for the default stage.
@@ -62,6 +63,7 @@ var commands = map[string]func(context.Context, []string, io.Writer) error{
 	"history":  runHistory,
 	"rollback": runRollback,
 	"status":   runStatus,
+	"domains":  runDomains,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

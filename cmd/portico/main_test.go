@@ -90,6 +90,18 @@ func TestCLIApplyDeployHistoryRollback(t *testing.T) {
 		t.Fatalf("default stage history:\n%s", out)
 	}
 
+	out = mustCLI(t, n, dir, "domains", "add", "api.example.com", "shop", "test", "--base-path", "/shop")
+	if !strings.Contains(out, "api.example.com now serves shop0001 stage test") {
+		t.Fatalf("domains add: %q", out)
+	}
+	if out := mustCLI(t, n, dir, "domains", "ls"); !strings.Contains(out, "/shop") {
+		t.Fatalf("domains ls:\n%s", out)
+	}
+	mustCLI(t, n, dir, "domains", "rm", "api.example.com")
+	if out := mustCLI(t, n, dir, "domains", "ls"); strings.Contains(out, "api.example.com") {
+		t.Fatalf("domain not removed:\n%s", out)
+	}
+
 	exported := filepath.Join(t.TempDir(), "export.yaml")
 	mustCLI(t, n, dir, "export", "-o", exported)
 	if out := mustCLI(t, n, dir, "apply", "-f", exported); strings.Contains(out, "updated") {
