@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/ctxvar"
 	"github.com/portico-gateway/portico/runtime/pipeline"
 	"github.com/portico-gateway/portico/runtime/proxy"
@@ -20,9 +21,13 @@ import (
 // CodeInvalidDeployment is the error code of a snapshot that does not compile.
 const CodeInvalidDeployment = "invalid_deployment"
 
-// Compiler compiles snapshots. It holds the shared backend transport.
+// Compiler compiles snapshots. It holds what compiled stages share: the backend transport, the plugin types, the
+// plugin KV store and the services plugin factories may ask for (the WASM runtime, …).
 type Compiler struct {
 	Transport *proxy.Transport
+	Plugins   *abi.Registry // nil: no plugin types
+	KV        pipeline.KV
+	Services  map[string]any
 	Logger    *slog.Logger
 }
 
@@ -42,34 +47,40 @@ func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline
 		return nil, err
 	}
 	b := router.NewBuilder[*pipeline.Route]()
+	plugins := newPluginCompiler(c, snap)
 	routes := 0
 	for _, res := range snap.Resources.Resources {
 		segs, err := router.ParsePath(res.Path)
 		if err != nil {
+			plugins.closeAll()
 			return nil, compileError(res.Path, "%v", err)
-		}
-		if len(res.Plugins) > 0 {
-			return nil, compileError(res.Path+" plugins", "plugin %q is not available in this build", res.Plugins[0].Type)
 		}
 		for _, m := range res.Methods {
 			where := m.HTTPMethod + " " + res.Path
-			if len(m.Plugins) > 0 {
-				return nil, compileError(where+" plugins", "plugin %q is not available in this build", m.Plugins[0].Type)
-			}
 			route, err := c.compileMethod(snap, settings, res.Path, segs, m)
 			if err != nil {
+				plugins.closeAll()
 				return nil, err
 			}
-			if err := b.Add(m.HTTPMethod, res.Path, route); err != nil {
+			bindings, err := plugins.chain(res.Path, m)
+			if err != nil {
+				plugins.closeAll()
+				return nil, err
+			}
+			if err := b.Add(m.HTTPMethod, res.Path, route.WithPlugins(segs, bindings)); err != nil {
+				plugins.closeAll()
 				return nil, compileError(where, "%v", err)
 			}
 			routes++
 		}
 	}
 	if routes == 0 {
+		plugins.closeAll()
 		return nil, compileError("resources", "the stage has no methods to serve")
 	}
-	return pipeline.NewStage(snap.ServiceID, snap.StageName, deploymentID, b.Build(), c.Logger), nil
+	st := pipeline.NewStage(snap.ServiceID, snap.StageName, deploymentID, b.Build(), c.Logger)
+	st.SetClosers(plugins.closers())
+	return st, nil
 }
 
 func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, path string, segs []router.Segment,

@@ -48,6 +48,9 @@ type Config struct {
 	Listen  []string
 	Version string
 	Logger  *slog.Logger
+	// CloseDelay is how long a replaced stage keeps its plugin resources (WASM pools) for the requests still
+	// running on it; default 90 s (longer than the default backend timeout).
+	CloseDelay time.Duration
 }
 
 // Runtime keeps the data plane serving exactly the store's live deployments. It implements admin.Runtime.
@@ -73,8 +76,11 @@ func New(cfg Config) *Runtime {
 
 // Check compiles a snapshot without serving it.
 func (rt *Runtime) Check(snap storage.Snapshot) error {
-	_, err := rt.cfg.Compiler.Compile(0, snap)
-	return err
+	st, err := rt.cfg.Compiler.Compile(0, snap)
+	if err != nil {
+		return err
+	}
+	return st.Close()
 }
 
 // Reload reads the live deployments and custom domains, compiles what is new, and swaps the routing table in one
@@ -136,9 +142,28 @@ func (rt *Runtime) Reload(ctx context.Context) error {
 		return status[i].StageName < status[j].StageName
 	})
 	rt.cfg.Gateway.Swap(pipeline.NewTable(hosts))
+	for id, st := range rt.compiled {
+		if compiled[id] == nil {
+			rt.retire(st)
+		}
+	}
 	rt.compiled = compiled
 	rt.status = status
 	return errors.Join(errs...)
+}
+
+// retire closes a stage that is no longer served once the requests still running on it are done. Closing it at
+// once would pull WASM instances from under those requests; never closing it would leak them (Traefik's lesson).
+func (rt *Runtime) retire(st *pipeline.Stage) {
+	delay := rt.cfg.CloseDelay
+	if delay <= 0 {
+		delay = 90 * time.Second
+	}
+	time.AfterFunc(delay, func() {
+		if err := st.Close(); err != nil {
+			rt.log.Warn("closing a replaced stage", "service", st.ServiceID, "stage", st.Name, "error", err)
+		}
+	})
 }
 
 // Status reports what is served.

@@ -23,11 +23,15 @@ type Request struct {
 	// Scheme is "http" or "https": the scheme the client used to reach the gateway.
 	Scheme string
 
-	stage     *Stage
-	params    router.Params
-	requestID []byte
-	clientIP  []byte
-	scratch   []byte
+	stage       *Stage
+	route       *Route
+	params      router.Params
+	requestID   []byte
+	clientIP    []byte
+	scratch     []byte
+	addrScratch []byte
+	ex          exchange
+	reqCtxs     []uint32 // the reqCtx each request-phase plugin returned
 }
 
 var requestPool = sync.Pool{New: func() any { return &Request{} }}
@@ -43,6 +47,9 @@ func AcquireRequest(ctx *fasthttp.RequestCtx) *Request {
 func ReleaseRequest(r *Request) {
 	r.Ctx = nil
 	r.stage = nil
+	r.route = nil
+	r.ex.reset(nil)
+	r.reqCtxs = r.reqCtxs[:0]
 	r.ClientIP = netip.Addr{}
 	r.Peer = netip.Addr{}
 	r.params.Reset()

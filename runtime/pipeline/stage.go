@@ -6,6 +6,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/ctxvar"
 	"github.com/portico-gateway/portico/runtime/proxy"
 	"github.com/portico-gateway/portico/runtime/router"
@@ -21,6 +22,21 @@ type Stage struct {
 	nameBytes      []byte
 	routes         *router.Router[*Route]
 	log            *slog.Logger
+	closers        []abi.Closer
+}
+
+// SetClosers records the plugins whose resources Close releases.
+func (s *Stage) SetClosers(c []abi.Closer) { s.closers = c }
+
+// Close releases the stage's plugin resources (WASM instance pools). Call it once no request uses the stage.
+func (s *Stage) Close() error {
+	var first error
+	for _, c := range s.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // NewStage wraps a built router. DeploymentID identifies the snapshot it was compiled from.
@@ -35,13 +51,37 @@ func NewStage(serviceID, name string, deploymentID int64, routes *router.Router[
 	}
 }
 
-// Route is one compiled (path, method) with its backend.
+// Route is one compiled (path, method) with its plugin chain and backend.
 type Route struct {
 	Path   string
 	Method string
 	http   *httpBackend
 	mock   *mockBackend
+	vars   []router.Segment // the path's variables, in order: params index → name
+	// request are the request-phase bindings in order (path plugins from the root down, then method plugins);
+	// response the response-phase ones.
+	request  []Binding
+	response []Binding
 }
+
+// WithPlugins returns r with its path's variable segments and its plugin bindings set (at deploy time).
+func (r *Route) WithPlugins(segs []router.Segment, bindings []Binding) *Route {
+	for _, s := range segs {
+		if s.Kind != router.Static {
+			r.vars = append(r.vars, s)
+		}
+	}
+	for _, b := range bindings {
+		if b.Phase == abi.PhaseResponse {
+			r.response = append(r.response, b)
+		} else {
+			r.request = append(r.request, b)
+		}
+	}
+	return r
+}
+
+
 
 type httpBackend struct {
 	target *proxy.Target
@@ -112,11 +152,51 @@ func (s *Stage) Serve(r *Request, basePath string) {
 		WriteError(ctx, fasthttp.StatusNotFound, CodeRouteNotFound, "no resource matches this path", r.requestID)
 		return
 	}
-	switch {
-	case route.mock != nil:
-		route.mock.serve(r)
-	case route.http != nil:
-		route.http.serve(s, r)
+	r.route = route
+	route.serve(s, r)
+}
+
+// serve runs the plugin chain around the backend: request-phase plugins in order until one answers itself, the
+// backend (unless one did), then handle_response of every plugin that passed the request on, last first, then the
+// response-phase plugins.
+func (route *Route) serve(s *Stage, r *Request) {
+	ex := &r.ex
+	ex.reset(r)
+	passed := 0
+	answered := false
+	for i := range route.request {
+		b := &route.request[i]
+		ex.enter(b)
+		next, reqCtx := b.Plugin.HandleRequest(ex)
+		r.reqCtxs = append(r.reqCtxs, reqCtx)
+		if !next {
+			answered = true
+			break
+		}
+		passed++
+	}
+	ex.afterNext = true
+	isError := false
+	if !answered {
+		switch {
+		case route.mock != nil:
+			route.mock.serve(r)
+		case route.http != nil:
+			isError = !route.http.serve(s, r)
+		}
+		if len(ex.preNext) > 0 {
+			ex.replayPreNext()
+		}
+	}
+	for i := passed - 1; i >= 0; i-- {
+		b := &route.request[i]
+		ex.enter(b)
+		b.Plugin.HandleResponse(ex, r.reqCtxs[i], isError)
+	}
+	for i := range route.response {
+		b := &route.response[i]
+		ex.enter(b)
+		b.Plugin.HandleResponse(ex, 0, isError)
 	}
 }
 
@@ -146,13 +226,23 @@ var (
 	headerReqID = []byte(HeaderRequestID)
 )
 
-func (h *httpBackend) serve(s *Stage, r *Request) {
+// serve calls the backend; it reports false when the call failed and the response is the gateway's error.
+func (h *httpBackend) serve(s *Stage, r *Request) bool {
 	ctx := r.Ctx
 	req := &ctx.Request
 
-	// Backend path: base path of the target + the method's path with variables escaped as path segments.
+	// Backend path: base path of the target + the method's path with variables escaped as path segments, or the
+	// path a plugin set with set_uri (whose query then replaces the client's).
 	buf := append(r.scratch[:0], h.target.BasePath()...)
-	buf = h.path.Append(buf, source{r}, ctxvar.PathEscape)
+	var query []byte
+	overrideQuery := false
+	if r.ex.uriSet {
+		path, q, _ := bytes.Cut(r.ex.uri, []byte("?"))
+		buf = append(buf, path...)
+		query, overrideQuery = q, true
+	} else {
+		buf = h.path.Append(buf, source{r}, ctxvar.PathEscape)
+	}
 	if len(buf) == 0 {
 		buf = append(buf, '/')
 	}
@@ -175,15 +265,19 @@ func (h *httpBackend) serve(s *Stage, r *Request) {
 	req.Header.SetBytesKV(headerReqID, r.requestID)
 	proxy.StripRequest(&req.Header)
 	h.target.Prepare(req, buf)
+	if overrideQuery {
+		req.URI().SetQueryStringBytes(query)
+	}
 
 	if err := h.target.Do(req, &ctx.Response); err != nil {
 		status, code := proxy.Failure(err)
 		s.log.Warn("backend call failed", "requestId", string(r.requestID), "service", s.ServiceID,
 			"stage", s.Name, "backend", h.target.URL, "error", err)
 		WriteError(ctx, status, code, backendMessage(code), r.requestID)
-		return
+		return false
 	}
 	proxy.StripResponse(&ctx.Response.Header)
+	return true
 }
 
 func backendMessage(code string) string {

@@ -1,0 +1,478 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/portico-gateway/portico/runtime/abi"
+	"github.com/portico-gateway/portico/runtime/router"
+)
+
+// exchange is the gateway's abi.Exchange: the fasthttp request being served and, after next, the response that
+// will be sent. It lives inside the pooled Request, so serving plugins allocates nothing of its own.
+type exchange struct {
+	r         *Request
+	binding   *Binding // the plugin being called: its name, KV namespace and http_call allow-list
+	features  abi.Features
+	afterNext bool
+
+	uri    []byte // set_uri: the path and query the backend receives (nil: derived from the route)
+	uriSet bool
+
+	reqRead, respRead     int  // read_body offsets
+	reqWrote, respWrote   bool // a write_body in the current handler call already replaced the body
+	reqTrailers, respTrls []headerField
+	// preNext records response-header changes made before next: the backend's response replaces the response
+	// object, so they are replayed onto it, as a net/http middleware's w.Header() changes would survive.
+	preNext []headerOp
+}
+
+type headerOp struct {
+	op          byte // 's'et, 'a'dd, 'r'emove
+	name, value []byte
+}
+
+// headerField is one trailer field. Trailers are kept by the exchange: plugins can read and write them, fasthttp
+// forwards bodies without trailers.
+type headerField struct{ name, value []byte }
+
+var _ abi.Exchange = (*exchange)(nil)
+
+func (e *exchange) reset(r *Request) {
+	*e = exchange{r: r, uri: e.uri[:0], reqTrailers: e.reqTrailers[:0], respTrls: e.respTrls[:0],
+		preNext: e.preNext[:0]}
+}
+
+// enter prepares the exchange for a call of b's plugin: writes of that call start by replacing a body.
+func (e *exchange) enter(b *Binding) {
+	e.binding = b
+	e.reqWrote, e.respWrote = false, false
+}
+
+func (e *exchange) EnableFeatures(f abi.Features) abi.Features {
+	e.features |= f
+	return e.features
+}
+
+func (e *exchange) Log(level abi.LogLevel, msg []byte) {
+	if !e.LogEnabled(level) {
+		return
+	}
+	e.r.stage.log.Log(context.Background(), slogLevel(level), string(msg), "plugin", e.pluginName(),
+		"requestId", string(e.r.requestID), "service", e.r.stage.ServiceID, "stage", e.r.stage.Name)
+}
+
+func (e *exchange) LogEnabled(level abi.LogLevel) bool {
+	if level >= abi.LogNone {
+		return false
+	}
+	return e.r.stage.log.Enabled(context.Background(), slogLevel(level))
+}
+
+func (e *exchange) pluginName() string {
+	if e.binding == nil {
+		return ""
+	}
+	return e.binding.Name
+}
+
+func (e *exchange) Method() []byte { return e.r.Ctx.Request.Header.Method() }
+
+func (e *exchange) SetMethod(method []byte) error {
+	if e.afterNext {
+		return abi.ErrAfterNext
+	}
+	if !validToken(method) {
+		return abi.ErrInvalid
+	}
+	e.r.Ctx.Request.Header.SetMethodBytes(method)
+	return nil
+}
+
+func (e *exchange) URI() []byte {
+	if e.uriSet {
+		return e.uri
+	}
+	return e.r.Ctx.Request.Header.RequestURI()
+}
+
+// SetURI replaces the path and query the backend receives. The path is kept as given (already escaped), but it
+// may not climb out of the backend base URL: dot segments, raw or encoded, are refused.
+func (e *exchange) SetURI(uri []byte) error {
+	if e.afterNext {
+		return abi.ErrAfterNext
+	}
+	path, _, _ := bytes.Cut(uri, []byte("?"))
+	if len(path) == 0 || path[0] != '/' || hasDotSegment(path) || bytes.ContainsAny(uri, "\r\n\x00 #") {
+		return abi.ErrInvalid
+	}
+	e.uri = append(e.uri[:0], uri...)
+	e.uriSet = true
+	return nil
+}
+
+func (e *exchange) ProtocolVersion() []byte { return e.r.Ctx.Request.Header.Protocol() }
+
+func (e *exchange) AppendHeaderNames(kind abi.HeaderKind, dst []byte) ([]byte, int) {
+	count := 0
+	add := func(name []byte) {
+		start := len(dst)
+		for _, c := range name {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+		if seenBefore(dst[:start], dst[start:]) {
+			dst = dst[:start]
+			return
+		}
+		dst = append(dst, 0)
+		count++
+	}
+	switch kind {
+	case abi.HeaderRequest:
+		for k := range e.r.Ctx.Request.Header.All() {
+			add(k)
+		}
+	case abi.HeaderResponse:
+		for k := range e.r.Ctx.Response.Header.All() {
+			add(k)
+		}
+	case abi.HeaderRequestTrailers, abi.HeaderResponseTrailers:
+		for _, f := range *e.trailers(kind) {
+			add(f.name)
+		}
+	}
+	return dst, count
+}
+
+// seenBefore reports whether name is one of the NUL-terminated names in list.
+func seenBefore(list, name []byte) bool {
+	for len(list) > 0 {
+		i := bytes.IndexByte(list, 0)
+		if bytes.Equal(list[:i], name) {
+			return true
+		}
+		list = list[i+1:]
+	}
+	return false
+}
+
+func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]byte, int) {
+	count := 0
+	add := func(v []byte) {
+		dst = append(append(dst, v...), 0)
+		count++
+	}
+	switch kind {
+	case abi.HeaderRequest:
+		for k, v := range e.r.Ctx.Request.Header.All() {
+			if bytes.EqualFold(k, name) {
+				add(v)
+			}
+		}
+	case abi.HeaderResponse:
+		for k, v := range e.r.Ctx.Response.Header.All() {
+			if bytes.EqualFold(k, name) {
+				add(v)
+			}
+		}
+	case abi.HeaderRequestTrailers, abi.HeaderResponseTrailers:
+		for _, f := range *e.trailers(kind) {
+			if bytes.EqualFold(f.name, name) {
+				add(f.value)
+			}
+		}
+	}
+	return dst, count
+}
+
+func (e *exchange) trailers(kind abi.HeaderKind) *[]headerField {
+	if kind == abi.HeaderRequestTrailers {
+		return &e.reqTrailers
+	}
+	return &e.respTrls
+}
+
+// checkHeaderWrite applies the phase and feature rules to a header change.
+func (e *exchange) checkHeaderWrite(kind abi.HeaderKind, name, value []byte) error {
+	if !validToken(name) || !validValue(value) {
+		return abi.ErrInvalid
+	}
+	switch kind {
+	case abi.HeaderRequest:
+		if e.afterNext {
+			return abi.ErrAfterNext
+		}
+	case abi.HeaderResponse:
+	case abi.HeaderRequestTrailers:
+		if !e.features.Has(abi.FeatureTrailers) {
+			return abi.ErrFeature
+		}
+		if e.afterNext {
+			return abi.ErrAfterNext
+		}
+	case abi.HeaderResponseTrailers:
+		if !e.features.Has(abi.FeatureTrailers) {
+			return abi.ErrFeature
+		}
+	default:
+		return abi.ErrInvalid
+	}
+	return nil
+}
+
+func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
+	if err := e.checkHeaderWrite(kind, name, value); err != nil {
+		return err
+	}
+	switch kind {
+	case abi.HeaderRequest:
+		e.r.Ctx.Request.Header.SetBytesKV(name, value)
+	case abi.HeaderResponse:
+		e.r.Ctx.Response.Header.SetBytesKV(name, value)
+		e.recordPreNext('s', name, value)
+	default:
+		e.removeTrailer(kind, name)
+		e.addTrailer(kind, name, value)
+	}
+	return nil
+}
+
+func (e *exchange) recordPreNext(op byte, name, value []byte) {
+	if !e.afterNext {
+		e.preNext = append(e.preNext, headerOp{op: op, name: append([]byte(nil), name...), value: append([]byte(nil), value...)})
+	}
+}
+
+// replayPreNext applies the response-header changes made before next to the response the backend produced.
+func (e *exchange) replayPreNext() {
+	h := &e.r.Ctx.Response.Header
+	for _, o := range e.preNext {
+		switch o.op {
+		case 's':
+			h.SetBytesKV(o.name, o.value)
+		case 'a':
+			h.AddBytesKV(o.name, o.value)
+		case 'r':
+			h.DelBytes(o.name)
+		}
+	}
+}
+
+func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
+	if err := e.checkHeaderWrite(kind, name, value); err != nil {
+		return err
+	}
+	switch kind {
+	case abi.HeaderRequest:
+		e.r.Ctx.Request.Header.AddBytesKV(name, value)
+	case abi.HeaderResponse:
+		e.r.Ctx.Response.Header.AddBytesKV(name, value)
+		e.recordPreNext('a', name, value)
+	default:
+		e.addTrailer(kind, name, value)
+	}
+	return nil
+}
+
+func (e *exchange) RemoveHeader(kind abi.HeaderKind, name []byte) error {
+	if err := e.checkHeaderWrite(kind, name, nil); err != nil {
+		return err
+	}
+	switch kind {
+	case abi.HeaderRequest:
+		e.r.Ctx.Request.Header.DelBytes(name)
+	case abi.HeaderResponse:
+		e.r.Ctx.Response.Header.DelBytes(name)
+		e.recordPreNext('r', name, nil)
+	default:
+		e.removeTrailer(kind, name)
+	}
+	return nil
+}
+
+func (e *exchange) addTrailer(kind abi.HeaderKind, name, value []byte) {
+	t := e.trailers(kind)
+	*t = append(*t, headerField{name: append([]byte(nil), name...), value: append([]byte(nil), value...)})
+}
+
+func (e *exchange) removeTrailer(kind abi.HeaderKind, name []byte) {
+	t := e.trailers(kind)
+	kept := (*t)[:0]
+	for _, f := range *t {
+		if !bytes.EqualFold(f.name, name) {
+			kept = append(kept, f)
+		}
+	}
+	*t = kept
+}
+
+func (e *exchange) ReadBody(kind abi.BodyKind, p []byte) (int, bool, error) {
+	var body []byte
+	var off *int
+	switch kind {
+	case abi.BodyRequest:
+		body, off = e.r.Ctx.Request.Body(), &e.reqRead
+	case abi.BodyResponse:
+		body, off = e.r.Ctx.Response.Body(), &e.respRead
+	default:
+		return 0, false, abi.ErrInvalid
+	}
+	if *off > len(body) {
+		*off = len(body)
+	}
+	n := copy(p, body[*off:])
+	*off += n
+	return n, *off == len(body), nil
+}
+
+func (e *exchange) WriteBody(kind abi.BodyKind, p []byte) error {
+	switch kind {
+	case abi.BodyRequest:
+		if e.afterNext {
+			return abi.ErrAfterNext
+		}
+		if e.reqWrote {
+			e.r.Ctx.Request.AppendBody(p)
+		} else {
+			e.r.Ctx.Request.SetBody(p)
+			e.reqWrote, e.reqRead = true, 0
+		}
+	case abi.BodyResponse:
+		if e.respWrote {
+			e.r.Ctx.Response.AppendBody(p)
+		} else {
+			e.r.Ctx.Response.SetBody(p)
+			e.respWrote, e.respRead = true, 0
+		}
+	default:
+		return abi.ErrInvalid
+	}
+	return nil
+}
+
+func (e *exchange) StatusCode() uint32 { return uint32(e.r.Ctx.Response.StatusCode()) }
+
+func (e *exchange) SetStatusCode(code uint32) error {
+	if code < 100 || code > 999 {
+		return abi.ErrInvalid
+	}
+	e.r.Ctx.Response.SetStatusCode(int(code))
+	return nil
+}
+
+func (e *exchange) SourceAddr() []byte {
+	buf := e.r.clientIPText()
+	port := 0
+	if a, ok := e.r.Ctx.RemoteAddr().(*net.TCPAddr); ok {
+		port = a.Port
+	}
+	out := e.r.addrScratch[:0]
+	if e.r.ClientIP.Is6() {
+		out = append(append(append(out, '['), buf...), ']')
+	} else {
+		out = append(out, buf...)
+	}
+	out = strconv.AppendInt(append(out, ':'), int64(port), 10)
+	e.r.addrScratch = out
+	return out
+}
+
+// ContextVar resolves the Portico context variables by name.
+func (e *exchange) ContextVar(name, dst []byte) ([]byte, bool) {
+	r := e.r
+	switch {
+	case string(name) == "request.clientIp":
+		return append(dst, r.clientIPText()...), true
+	case string(name) == "request.id":
+		return append(dst, r.requestID...), true
+	case string(name) == "stage.name":
+		return append(dst, r.stage.nameBytes...), true
+	case string(name) == "service.id":
+		return append(dst, r.stage.serviceIDBytes...), true
+	case bytes.HasPrefix(name, []byte("request.header.")):
+		v := r.Ctx.Request.Header.PeekBytes(name[len("request.header."):])
+		return append(dst, v...), v != nil
+	case bytes.HasPrefix(name, []byte("request.query.")):
+		v := r.Ctx.QueryArgs().PeekBytes(name[len("request.query."):])
+		return append(dst, v...), v != nil
+	case bytes.HasPrefix(name, []byte("request.path.")) && r.route != nil:
+		pv := name[len("request.path."):]
+		greedy := len(pv) > 0 && pv[len(pv)-1] == '+'
+		if greedy {
+			pv = pv[:len(pv)-1]
+		}
+		for i, seg := range r.route.vars {
+			if seg.Value == string(pv) && (seg.Kind == router.Greedy) == greedy {
+				return append(dst, r.params.Value(i)...), true
+			}
+		}
+	}
+	return dst, false
+}
+
+func (e *exchange) KVGet(key, dst []byte) ([]byte, bool) {
+	if e.binding == nil || e.binding.KV == nil {
+		return dst, false
+	}
+	return e.binding.KV.Get(e.binding.Namespace, key, dst)
+}
+
+func (e *exchange) KVSet(key, value []byte, ttl time.Duration) error {
+	if e.binding == nil || e.binding.KV == nil {
+		return abi.ErrNotAllowed
+	}
+	e.binding.KV.Set(e.binding.Namespace, key, value, ttl)
+	return nil
+}
+
+func (e *exchange) CounterIncr(key []byte, delta int64, ttl time.Duration) (int64, error) {
+	if e.binding == nil || e.binding.KV == nil {
+		return 0, abi.ErrNotAllowed
+	}
+	return e.binding.KV.Incr(e.binding.Namespace, key, delta, ttl), nil
+}
+
+func (e *exchange) HTTPCall(req *abi.CallRequest, resp *abi.CallResponse) error {
+	if e.binding == nil || e.binding.Caller == nil {
+		return abi.ErrNotAllowed
+	}
+	return e.binding.Caller.Call(req, resp)
+}
+
+func (e *exchange) NowUnixNano() int64 { return time.Now().UnixNano() }
+
+// validToken reports whether b is a non-empty RFC 9110 token (header names, methods).
+func validToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validValue refuses CR, LF and NUL, which would let a value start a new header line.
+func validValue(b []byte) bool { return bytes.IndexAny(b, "\r\n\x00") < 0 }
+
+// hasDotSegment reports whether an escaped path has a "." or ".." segment, raw or percent-encoded.
+func hasDotSegment(path []byte) bool {
+	for _, seg := range bytes.Split(path, []byte("/")) {
+		switch {
+		case len(seg) == 0:
+		case bytes.Equal(seg, []byte(".")), bytes.Equal(seg, []byte("..")),
+			bytes.EqualFold(seg, []byte("%2e")), bytes.EqualFold(seg, []byte("%2e%2e")),
+			bytes.EqualFold(seg, []byte(".%2e")), bytes.EqualFold(seg, []byte("%2e.")):
+			return true
+		}
+	}
+	return false
+}
