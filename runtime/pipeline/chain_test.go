@@ -133,7 +133,10 @@ func TestPluginAnswersWithoutBackend(t *testing.T) {
 		_ = ex.WriteBody(abi.BodyResponse, []byte("by plugin"))
 		return false, 0
 	}}
-	after := funcPlugin{req: func(ex abi.Exchange) (bool, uint32) { t.Fatal("a plugin after the one that answered ran"); return true, 0 }}
+	after := funcPlugin{req: func(ex abi.Exchange) (bool, uint32) {
+		t.Fatal("a plugin after the one that answered ran")
+		return true, 0
+	}}
 	respPlugin := funcPlugin{resp: func(ex abi.Exchange, _ uint32, _ bool) {
 		responded = true
 		_ = ex.SetHeader(abi.HeaderResponse, []byte("x-resp"), []byte("1"))
@@ -255,9 +258,11 @@ func TestExchangeRules(t *testing.T) {
 	ReleaseRequest(r)
 }
 
+var benchName, benchValue = []byte("x-a"), []byte("1")
+
 func BenchmarkChain(b *testing.B) {
 	noop := funcPlugin{req: func(ex abi.Exchange) (bool, uint32) {
-		_ = ex.SetHeader(abi.HeaderRequest, []byte("x-a"), []byte("1"))
+		_ = ex.SetHeader(abi.HeaderRequest, benchName, benchValue)
 		return true, 0
 	}}
 	segs, _ := router.ParsePath("/hello")

@@ -81,8 +81,6 @@ func (r *Route) WithPlugins(segs []router.Segment, bindings []Binding) *Route {
 	return r
 }
 
-
-
 type httpBackend struct {
 	target *proxy.Target
 	path   *ctxvar.Template
