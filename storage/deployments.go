@@ -84,6 +84,9 @@ func (tx *Tx) Deploy(ctx context.Context, serviceID, stageName, description, aut
 			Resources:  *st.Resources,
 			Settings:   st.Settings,
 		}
+		if err := tx.pinModules(ctx, &snap); err != nil {
+			return err
+		}
 		if check != nil {
 			if err := check(snap); err != nil {
 				return err

@@ -18,7 +18,7 @@ type fakePlugins struct{}
 
 func (fakePlugins) ValidatePlugin(typ, phase string, config json.RawMessage) error {
 	switch typ {
-	case "headers", "cors":
+	case "headers", "cors", PluginTypeWASM:
 		return nil
 	case "strict":
 		var m map[string]any

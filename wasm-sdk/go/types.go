@@ -1,0 +1,127 @@
+package portico
+
+// Features are http-wasm feature flags (enable_features).
+type Features uint32
+
+const (
+	// FeatureBufferRequest keeps the request body readable without consuming it: the body the plugin read still
+	// reaches the backend unless the plugin rewrote it, and it stays readable after next.
+	FeatureBufferRequest Features = 1 << 0
+	// FeatureBufferResponse buffers the response so that HandleResponse can read and rewrite its status, headers
+	// and body.
+	FeatureBufferResponse Features = 1 << 1
+	// FeatureTrailers enables access to request and response trailers.
+	FeatureTrailers Features = 1 << 2
+)
+
+// Has reports whether f includes every feature of want.
+func (f Features) Has(want Features) bool { return f&want == want }
+
+func (f Features) String() string {
+	if f == 0 {
+		return "none"
+	}
+	s := ""
+	for _, n := range [...]struct {
+		f    Features
+		name string
+	}{{FeatureBufferRequest, "buffer_request"}, {FeatureBufferResponse, "buffer_response"}, {FeatureTrailers, "trailers"}} {
+		if f&n.f != 0 {
+			if s != "" {
+				s += "|"
+			}
+			s += n.name
+		}
+	}
+	if rest := f &^ (FeatureBufferRequest | FeatureBufferResponse | FeatureTrailers); rest != 0 {
+		if s != "" {
+			s += "|"
+		}
+		s += "0x" + hex(uint32(rest))
+	}
+	return s
+}
+
+// LogLevel is an http-wasm log level.
+type LogLevel int32
+
+const (
+	LogDebug LogLevel = -1
+	LogInfo  LogLevel = 0
+	LogWarn  LogLevel = 1
+	LogError LogLevel = 2
+	LogNone  LogLevel = 3
+)
+
+func (l LogLevel) String() string {
+	switch l {
+	case LogDebug:
+		return "debug"
+	case LogInfo:
+		return "info"
+	case LogWarn:
+		return "warn"
+	case LogError:
+		return "error"
+	case LogNone:
+		return "none"
+	}
+	return "level(" + itoa(int64(l)) + ")"
+}
+
+// headerKind selects a header set (http-wasm header_kind).
+type headerKind uint32
+
+const (
+	headerRequest          headerKind = 0
+	headerResponse         headerKind = 1
+	headerRequestTrailers  headerKind = 2
+	headerResponseTrailers headerKind = 3
+)
+
+// bodyKind selects a body (http-wasm body_kind).
+type bodyKind uint32
+
+const (
+	bodyRequest  bodyKind = 0
+	bodyResponse bodyKind = 1
+)
+
+// itoa and hex keep strconv out of plugins that don't otherwise need it.
+func itoa(v int64) string {
+	if v == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := v < 0
+	u := uint64(v)
+	if neg {
+		u = uint64(-v)
+	}
+	for u > 0 {
+		i--
+		b[i] = byte('0' + u%10)
+		u /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+func hex(v uint32) string {
+	const digits = "0123456789abcdef"
+	if v == 0 {
+		return "0"
+	}
+	var b [8]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b[i:])
+}
