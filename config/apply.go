@@ -34,13 +34,27 @@ func (r Result) Changed() bool {
 	return false
 }
 
-// Apply makes the store match doc inside tx: services are matched by ID (when given) or name, their resource trees
-// replaced, their stages created or updated. Applying the same document twice changes nothing. Errors are
-// *storage.Error values whose Field says where in the document the problem is.
-func Apply(ctx context.Context, tx *storage.Tx, doc *Document) (Result, error) {
+// Options are what Apply needs beyond the store.
+type Options struct {
+	// ValidateModule checks a WASM module before it is stored (nil: no check).
+	ValidateModule func(ctx context.Context, wasm []byte) error
+}
+
+// Apply makes the store match doc inside tx: modules are uploaded, services are matched by ID (when given) or name,
+// their resource trees replaced, their stages created or updated. Applying the same document twice changes nothing.
+// Errors are *storage.Error values whose Field says where in the document the problem is.
+func Apply(ctx context.Context, tx *storage.Tx, doc *Document, opts Options) (Result, error) {
 	var res Result
-	if len(doc.Modules) > 0 {
-		return res, storage.Invalid("modules", "WASM modules are not supported by this version yet")
+	for i, m := range doc.Modules {
+		where := fmt.Sprintf("modules[%d]", i)
+		c, err := applyModule(ctx, tx, m, opts)
+		if err != nil {
+			if se, ok := storage.AsError(err); ok {
+				return res, se.WithField(where)
+			}
+			return res, fmt.Errorf("%s: %w", where, err)
+		}
+		res.Changes = append(res.Changes, c)
 	}
 	if len(doc.APIKeys) > 0 {
 		return res, storage.Invalid("apiKeys", "API keys are not supported by this version yet")
@@ -60,6 +74,29 @@ func Apply(ctx context.Context, tx *storage.Tx, doc *Document) (Result, error) {
 		res.Changes = append(res.Changes, changes...)
 	}
 	return res, nil
+}
+
+func applyModule(ctx context.Context, tx *storage.Tx, m Module, opts Options) (Change, error) {
+	object := "module " + m.Name
+	if len(m.WASM) == 0 {
+		if _, err := tx.GetModule(ctx, m.Name); err != nil {
+			return Change{}, storage.Invalid("file", "module %s has no file and is not uploaded yet", m.Name)
+		}
+		return Change{Object: object, Action: "unchanged"}, nil
+	}
+	if opts.ValidateModule != nil {
+		if err := opts.ValidateModule(ctx, m.WASM); err != nil {
+			return Change{}, storage.Invalid("file", "%s: %v", m.File, err)
+		}
+	}
+	_, created, err := tx.PutModule(ctx, m.Name, m.WASM)
+	if err != nil {
+		return Change{}, err
+	}
+	if created {
+		return Change{Object: object, Action: "uploaded"}, nil
+	}
+	return Change{Object: object, Action: "unchanged"}, nil
 }
 
 func applyService(ctx context.Context, tx *storage.Tx, def *Service) ([]Change, error) {

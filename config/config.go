@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -87,10 +88,12 @@ type PathSettings struct {
 	Methods  map[string]Settings `yaml:"methods,omitempty" json:"methods,omitempty"`
 }
 
-// Module is a WASM module file.
+// Module is a WASM module file. The file (relative to the configuration file) is read by `portico apply` and its
+// bytes sent along; a module without a file must already be uploaded.
 type Module struct {
 	Name string `yaml:"name" json:"name"`
 	File string `yaml:"file,omitempty" json:"file,omitempty"`
+	WASM []byte `yaml:"-" json:"wasm,omitempty"`
 }
 
 // APIKey is an API key.
@@ -160,6 +163,9 @@ func ParseFile(path string) (*Document, error) {
 		return nil, err
 	}
 	if err := doc.ResolveEnv(os.LookupEnv); err != nil {
+		return nil, &ParseError{File: path, Msg: err.Error()}
+	}
+	if err := doc.readModules(filepath.Dir(path)); err != nil {
 		return nil, &ParseError{File: path, Msg: err.Error()}
 	}
 	return doc, nil
@@ -294,6 +300,26 @@ func resolveSecrets(where string, s *Settings, resolve func(string, *string) err
 			}
 			auth[key] = v
 		}
+	}
+	return nil
+}
+
+// readModules reads the module files, relative to dir.
+func (d *Document) readModules(dir string) error {
+	for i := range d.Modules {
+		m := &d.Modules[i]
+		if m.File == "" {
+			continue
+		}
+		p := m.File
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("modules[%d] (%s): %w", i, m.Name, err)
+		}
+		m.WASM = b
 	}
 	return nil
 }

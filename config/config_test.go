@@ -111,7 +111,7 @@ func TestApplyIsIdempotentAndExportRoundTrips(t *testing.T) {
 		var res Result
 		if err := st.Update(ctx, func(tx *storage.Tx) error {
 			var err error
-			res, err = Apply(ctx, tx, doc)
+			res, err = Apply(ctx, tx, doc, Options{})
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -173,6 +173,10 @@ services:
     resources:
       /x//y: { methods: { GET: { backend: { type: mock, status: 200 } } } }
 `, "services[0].resources"},
+		{"module without a file that was never uploaded", `
+services: []
+modules: [{ name: nope }]
+`, "modules[0].file"},
 		{"api keys not yet supported", `
 services: []
 apiKeys: [{ name: k }]
@@ -184,7 +188,7 @@ apiKeys: [{ name: k }]
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc); return err })
+			err = st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc, Options{}); return err })
 			se, ok := storage.AsError(err)
 			if !ok || se.Kind != storage.KindInvalid || !strings.HasPrefix(se.Field, tt.field) {
 				t.Fatalf("error = %#v, want an invalid-argument error on %s…", err, tt.field)
@@ -215,7 +219,7 @@ services:
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc); return err })
+	err = st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc, Options{}); return err })
 	se, ok := storage.AsError(err)
 	if !ok || se.Field != "services[0].resources[/b/{id}].methods.POST.backend.path" {
 		t.Fatalf("error %v, field %q", err, se.Field)

@@ -26,7 +26,7 @@ func TestDocumentationExamplesApply(t *testing.T) {
 		}
 		st := openStore(t)
 		ctx := context.Background()
-		if err := st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc); return err }); err != nil {
+		if err := st.Update(ctx, func(tx *storage.Tx) error { _, err := Apply(ctx, tx, doc, Options{}); return err }); err != nil {
 			t.Fatalf("example %d does not apply: %v", i+1, err)
 		}
 	}

@@ -14,6 +14,13 @@ func Export(ctx context.Context, tx *storage.Tx) (*Document, error) {
 		return nil, err
 	}
 	doc := &Document{Services: []Service{}}
+	modules, err := tx.ListModules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range modules {
+		doc.Modules = append(doc.Modules, Module{Name: m.Name}) // bytes stay in the store; apply keeps them
+	}
 	for _, svc := range services {
 		tree, err := tx.ResourceTree(ctx, svc.ID)
 		if err != nil {

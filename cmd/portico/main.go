@@ -26,6 +26,7 @@ Usage:
   portico history SERVICE STAGE
   portico rollback SERVICE STAGE DEPLOYMENT
   portico status
+  portico module add NAME FILE | ls | rm NAME
   portico domains ls | add HOST SERVICE STAGE [--base-path P] | rm HOST
   portico version
 
@@ -64,6 +65,7 @@ var commands = map[string]func(context.Context, []string, io.Writer) error{
 	"rollback": runRollback,
 	"status":   runStatus,
 	"domains":  runDomains,
+	"module":   runModule,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

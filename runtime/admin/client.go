@@ -51,6 +51,12 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	return err
 }
 
+// RawBody is a request body sent as it is (a WASM module) instead of as JSON.
+type RawBody struct {
+	ContentType string
+	Data        []byte
+}
+
 // matchVersion is the If-Match value for a version: "" (no check) for 0.
 func matchVersion(v int64) string {
 	if v <= 0 {
@@ -62,7 +68,10 @@ func matchVersion(v int64) string {
 // do is Do with an optional If-Match value; it returns the response headers.
 func (c *Client) do(ctx context.Context, method, path, ifMatch string, in, out any) (http.Header, error) {
 	var body io.Reader
-	if in != nil {
+	contentType := "application/json"
+	if raw, ok := in.(RawBody); ok {
+		body, contentType = bytes.NewReader(raw.Data), raw.ContentType
+	} else if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return nil, fmt.Errorf("admin client: encode %s %s: %w", method, path, err)
@@ -74,7 +83,7 @@ func (c *Client) do(ctx context.Context, method, path, ifMatch string, in, out a
 		return nil, fmt.Errorf("admin client: %w", err)
 	}
 	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.Token != "" {

@@ -259,3 +259,22 @@ func (c *Client) DeleteDomain(ctx context.Context, host string, ifVersion int64)
 	_, err := c.do(ctx, http.MethodDelete, "/v1/domains/"+url.PathEscape(host), matchVersion(ifVersion), nil, nil)
 	return err
 }
+
+// Modules.
+
+// PutModule uploads a WASM module under name.
+func (c *Client) PutModule(ctx context.Context, name string, wasm []byte) (ModuleUpload, error) {
+	var out ModuleUpload
+	err := c.Do(ctx, http.MethodPut, "/v1/modules/"+url.PathEscape(name), RawBody{ContentType: "application/wasm", Data: wasm}, &out)
+	return out, err
+}
+
+func (c *Client) ListModules(ctx context.Context) ([]storage.Module, error) {
+	var l ModuleList
+	err := c.Do(ctx, http.MethodGet, "/v1/modules", nil, &l)
+	return l.Modules, err
+}
+
+func (c *Client) DeleteModule(ctx context.Context, name string) error {
+	return c.Do(ctx, http.MethodDelete, "/v1/modules/"+url.PathEscape(name), nil, nil)
+}

@@ -28,9 +28,13 @@ func (s *Server) applyConfig(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var res config.Result
+	var opts config.Options
+	if v, ok := s.rt.(ModuleValidator); ok {
+		opts.ValidateModule = v.ValidateModule
+	}
 	err := s.update(r.Context(), func(tx *storage.Tx) error {
 		var err error
-		if res, err = config.Apply(r.Context(), tx, &doc); err != nil {
+		if res, err = config.Apply(r.Context(), tx, &doc, opts); err != nil {
 			return err
 		}
 		if dryRun {

@@ -136,6 +136,18 @@ var operations = []operation{
 		summary: "Every service, resource tree and stage as a declarative document, secrets redacted.",
 		status:  200, result: "ConfigDocument"},
 
+	{method: "GET", path: "/v1/modules", id: "listModules", tag: "modules",
+		summary: "List WASM plugin modules (the newest version of each).", status: 200, result: "ModuleList"},
+	{method: "GET", path: "/v1/modules/{name}", id: "getModule", tag: "modules",
+		summary: "The newest version of a module.", status: 200, result: "Module"},
+	{method: "PUT", path: "/v1/modules/{name}", id: "putModule", tag: "modules",
+		summary: "Upload a module (Content-Type application/wasm, up to 32 MiB). It is validated (imports, " +
+			"exports) before it is stored; new bytes add a version that the next deploy pins (201), the same bytes " +
+			"change nothing (200).", body: "WASM", status: 200, result: "ModuleUpload"},
+	{method: "DELETE", path: "/v1/modules/{name}", id: "deleteModule", tag: "modules",
+		summary: "Delete every version of a module; refused while a plugin or a live deployment uses it.",
+		status:  204, conflict: true},
+
 	{method: "GET", path: "/v1/domains", id: "listDomains", tag: "domains", summary: "List custom domains.",
 		status: 200, result: "DomainList"},
 	{method: "POST", path: "/v1/domains", id: "createDomain", tag: "domains",
@@ -218,7 +230,11 @@ func (op operation) document() obj {
 	if params != nil {
 		d["parameters"] = params
 	}
-	if op.body != "" {
+	switch {
+	case op.body == "WASM":
+		d["requestBody"] = obj{"required": true,
+			"content": obj{"application/wasm": obj{"schema": obj{"type": "string", "format": "binary"}}}}
+	case op.body != "":
 		d["requestBody"] = obj{"required": !op.bodyOptional,
 			"content": obj{"application/json": obj{"schema": ref("schemas", op.body)}}}
 	}
@@ -297,6 +313,7 @@ func parameters() obj {
 		"id":    path("id", "Numeric ID.", obj{"type": "integer", "format": "int64", "minimum": 1}),
 		"stage": path("stage", "Stage name; `default` is the default stage (name \"\").", obj{"type": "string"}),
 		"host":  path("host", "Custom host name.", obj{"type": "string"}),
+		"name":  path("name", "Module name.", obj{"type": "string"}),
 		"IfMatch": obj{"name": "If-Match", "in": "header", "required": false,
 			"description": "The version read (its ETag, like \"3\", or a bare number); * or absent skips the check.",
 			"schema":      obj{"type": "string"}},

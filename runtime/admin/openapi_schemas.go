@@ -258,6 +258,12 @@ func schemas() obj {
 			"modules":    arr(schemaRef("ModuleRef")),
 		}),
 		"ModuleRef": object("", obj{"name": str(""), "digest": str("SHA-256, hex.")}),
+		"Module": object("A version of a WASM plugin module.", obj{
+			"name": str(""), "digest": str("SHA-256 of the bytes, hex."), "size": integer("Bytes."),
+			"version": integer(""), "createdAt": dateTime(),
+		}),
+		"ModuleList":   object("", obj{"modules": arr(schemaRef("Module"))}),
+		"ModuleUpload": object("", obj{"module": schemaRef("Module"), "created": boolean("New bytes for this name.")}),
 
 		"Domain": object("", obj{
 			"host":      str(""),

@@ -136,6 +136,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ApplyResult": ApplyResult{}, "DeployRequest": DeployRequest{}, "Deployment": storage.Deployment{},
 		"DeploymentList": DeploymentList{}, "Snapshot": storage.Snapshot{}, "ModuleRef": storage.ModuleRef{},
 		"Domain": storage.Domain{}, "DomainInput": DomainInput{}, "DomainList": DomainList{},
+		"Module": storage.Module{}, "ModuleList": ModuleList{}, "ModuleUpload": ModuleUpload{},
 		"ConfigDocument": config.Document{}, "ConfigResult": config.Result{}, "ConfigChange": config.Change{},
 	}
 	all := schemas()

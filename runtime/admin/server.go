@@ -164,6 +164,11 @@ func (s *Server) routes() {
 	s.handle("POST /v1/apply", s.applyConfig)
 	s.handle("GET /v1/export", s.exportConfig)
 
+	s.handle("GET /v1/modules", s.listModules)
+	s.handle("GET /v1/modules/{name}", s.getModule)
+	s.handle("PUT /v1/modules/{name}", s.putModule)
+	s.handle("DELETE /v1/modules/{name}", s.deleteModule)
+
 	s.handle("GET /v1/domains", s.listDomains)
 	s.handle("POST /v1/domains", s.createDomain)
 	s.handle("DELETE /v1/domains/{host}", s.deleteDomain)

@@ -65,7 +65,7 @@ func Ensure(ctx context.Context, store *storage.Store, rt Deployer, backendURL s
 			return err
 		}
 		doc := Document(backendURL)
-		if _, err := config.Apply(ctx, tx, doc); err != nil {
+		if _, err := config.Apply(ctx, tx, doc, config.Options{}); err != nil {
 			return fmt.Errorf("demo: apply: %w", err)
 		}
 		for _, st := range doc.Services[0].Stages {
