@@ -197,6 +197,21 @@ func TestExchangeRewritesReachTheBackend(t *testing.T) {
 	}
 }
 
+func TestSetURIWithOnlyANewQueryKeepsTheBackendPath(t *testing.T) {
+	addQuery := funcPlugin{req: func(ex abi.Exchange) (bool, uint32) {
+		uri := append([]byte(nil), ex.URI()...)
+		if err := ex.SetURI(append(uri, "&lang=ko"...)); err != nil {
+			t.Error(err)
+		}
+		return true, 0
+	}}
+	s := stageWith(t, echoBackend(t), "/items/{id}", "/api/${request.path.id}", binding("q", abi.PhaseRequest, addQuery))
+	resp := serveStage(s, "GET", "/items/7?x=1", "")
+	if want := "GET /api/7?x=1&lang=ko x-added= body="; string(resp.Body()) != want {
+		t.Fatalf("backend saw %q, want %q", resp.Body(), want)
+	}
+}
+
 func TestExchangeRules(t *testing.T) {
 	check := funcPlugin{req: func(ex abi.Exchange) (bool, uint32) {
 		for _, tc := range []struct {

@@ -21,6 +21,9 @@ type exchange struct {
 
 	uri    []byte // set_uri: the path and query the backend receives (nil: derived from the route)
 	uriSet bool
+	// uriPath is whether set_uri changed the path. A plugin that only changes the query (the query-param plugin
+	// appends to it) keeps the method's backend path; a changed path replaces it, under the backend base URL.
+	uriPath bool
 
 	reqRead, respRead     int  // read_body offsets
 	reqWrote, respWrote   bool // a write_body in the current handler call already replaced the body
@@ -109,6 +112,8 @@ func (e *exchange) SetURI(uri []byte) error {
 	if len(path) == 0 || path[0] != '/' || hasDotSegment(path) || bytes.ContainsAny(uri, "\r\n\x00 #") {
 		return abi.ErrInvalid
 	}
+	orig, _, _ := bytes.Cut(e.r.Ctx.Request.Header.RequestURI(), []byte("?"))
+	e.uriPath = !bytes.Equal(path, orig)
 	e.uri = append(e.uri[:0], uri...)
 	e.uriSet = true
 	return nil

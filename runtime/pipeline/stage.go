@@ -236,8 +236,12 @@ func (h *httpBackend) serve(s *Stage, r *Request) bool {
 	overrideQuery := false
 	if r.ex.uriSet {
 		path, q, _ := bytes.Cut(r.ex.uri, []byte("?"))
-		buf = append(buf, path...)
 		query, overrideQuery = q, true
+		if r.ex.uriPath {
+			buf = append(buf, path...)
+		} else {
+			buf = h.path.Append(buf, source{r}, ctxvar.PathEscape)
+		}
 	} else {
 		buf = h.path.Append(buf, source{r}, ctxvar.PathEscape)
 	}
