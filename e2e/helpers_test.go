@@ -58,6 +58,16 @@ func applyYAML(t *testing.T, c *admin.Client, yamlText string) config.Result {
 	return res
 }
 
+// tryApply is applyYAML returning the error.
+func tryApply(c *admin.Client, yamlText string) error {
+	doc, err := config.Parse("test.yaml", []byte(yamlText))
+	if err != nil {
+		return err
+	}
+	var res config.Result
+	return c.Do(context.Background(), http.MethodPost, "/v1/apply", doc, &res)
+}
+
 func deploy(t *testing.T, c *admin.Client, svc, stage, msg string) int64 {
 	t.Helper()
 	d, err := c.Deploy(context.Background(), svc, stage, msg, true)

@@ -16,7 +16,7 @@ import (
 // key (and says so with a field error), "failing" always fails with a plain error.
 type fakePlugins struct{}
 
-func (fakePlugins) ValidatePlugin(typ, phase string, config json.RawMessage) error {
+func (fakePlugins) ValidatePlugin(path, method, typ, phase string, config json.RawMessage) error {
 	switch typ {
 	case "headers", "cors", PluginTypeWASM:
 		return nil

@@ -119,7 +119,7 @@ func (tx *Tx) CreateMethod(ctx context.Context, serviceID string, resourceID int
 		}
 		plugins := make([]PluginBinding, len(m.Plugins))
 		for i, p := range m.Plugins {
-			if plugins[i], e = validatePlugin(tx.s.opts.Plugins, p); e != nil {
+			if plugins[i], e = validatePlugin(tx.s.opts.Plugins, r.Path, m.HTTPMethod, p); e != nil {
 				return e.WithField(fmt.Sprintf("plugins[%d]", i))
 			}
 		}

@@ -69,7 +69,11 @@ func (tx *Tx) insertPlugin(ctx context.Context, serviceID string, owner pluginOw
 
 // appendPlugin validates p and adds it after the owner's other bindings.
 func (tx *Tx) appendPlugin(ctx context.Context, serviceID string, owner pluginOwner, ownerID int64, p PluginBinding) (int64, error) {
-	p, e := validatePlugin(tx.s.opts.Plugins, p)
+	path, method, err := tx.ownerSite(ctx, owner, ownerID)
+	if err != nil {
+		return 0, err
+	}
+	p, e := validatePlugin(tx.s.opts.Plugins, path, method, p)
 	if e != nil {
 		return 0, e
 	}
@@ -149,8 +153,12 @@ func (tx *Tx) UpdatePlugin(ctx context.Context, serviceID string, p PluginBindin
 			return Invalid("type", "a plugin's type cannot change (%s): delete it and add a %s plugin", cur.Type, p.Type)
 		}
 		p.Type = cur.Type
+		path, method, err := tx.bindingSite(ctx, cur.ID)
+		if err != nil {
+			return err
+		}
 		var e *Error
-		if p, e = validatePlugin(tx.s.opts.Plugins, p); e != nil {
+		if p, e = validatePlugin(tx.s.opts.Plugins, path, method, p); e != nil {
 			return e
 		}
 		return tx.updatePluginRow(ctx, cur, p)
@@ -245,4 +253,31 @@ func (tx *Tx) syncPlugins(ctx context.Context, serviceID string, owner pluginOwn
 		}
 	}
 	return nil
+}
+
+// ownerSite returns the resource path (and HTTP method, for a method) a binding owned by ownerID is attached to.
+func (tx *Tx) ownerSite(ctx context.Context, owner pluginOwner, ownerID int64) (path, method string, err error) {
+	if owner == ownerResource {
+		err = tx.queryRow(ctx, `SELECT path FROM resources WHERE id = ?`, ownerID).Scan(&path)
+	} else {
+		err = tx.queryRow(ctx, `SELECT r.path, m.http_method FROM methods m JOIN resources r ON r.id = m.resource_id
+			WHERE m.id = ?`, ownerID).Scan(&path, &method)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("storage: find the owner of a plugin: %w", err)
+	}
+	return path, method, nil
+}
+
+// bindingSite returns where an existing binding is attached.
+func (tx *Tx) bindingSite(ctx context.Context, id int64) (path, method string, err error) {
+	var resID, methodID sql.NullInt64
+	if err := tx.queryRow(ctx, `SELECT resource_id, method_id FROM plugin_bindings WHERE id = ?`, id).Scan(&resID,
+		&methodID); err != nil {
+		return "", "", fmt.Errorf("storage: find plugin %d: %w", id, err)
+	}
+	if resID.Valid {
+		return tx.ownerSite(ctx, ownerResource, resID.Int64)
+	}
+	return tx.ownerSite(ctx, ownerMethod, methodID.Int64)
 }

@@ -17,8 +17,11 @@ import (
 
 // PluginValidator checks a plugin binding's type, phase and raw config before it is stored. It is implemented by the
 // plugin registry (built-ins and uploaded modules); storage only consumes it, so the interface lives here.
+//
+// path is the resource path the binding is attached to (or the path of its method) and method the HTTP method for
+// a method binding ("" for a path binding): config values may use the context variables declared on that path.
 type PluginValidator interface {
-	ValidatePlugin(typ, phase string, config json.RawMessage) error
+	ValidatePlugin(path, method, typ, phase string, config json.RawMessage) error
 }
 
 // Limits caps how many entities a store holds. Zero fields take the defaults of DefaultLimits (the seed's limits); a

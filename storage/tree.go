@@ -93,7 +93,7 @@ func (tx *Tx) normalizeTree(tree ResourceTree) (map[string]*wantResource, []stri
 		}
 		w := &wantResource{path: r.Path, origin: i}
 		for j, p := range r.Plugins {
-			vp, e := validatePlugin(tx.s.opts.Plugins, p)
+			vp, e := validatePlugin(tx.s.opts.Plugins, r.Path, "", p)
 			if e != nil {
 				return nil, nil, e.WithField(fmt.Sprintf("%s.plugins[%d]", prefix, j))
 			}
@@ -113,7 +113,7 @@ func (tx *Tx) normalizeTree(tree ResourceTree) (map[string]*wantResource, []stri
 			seen[vm.HTTPMethod] = j
 			vm.Plugins = nil // replaced by the validated bindings
 			for k, p := range m.Plugins {
-				vp, e := validatePlugin(tx.s.opts.Plugins, p)
+				vp, e := validatePlugin(tx.s.opts.Plugins, r.Path, vm.HTTPMethod, p)
 				if e != nil {
 					return nil, nil, e.WithField(fmt.Sprintf("%s.plugins[%d]", mprefix, k))
 				}

@@ -231,7 +231,7 @@ func validToken(s string) bool {
 
 // validatePlugin checks a binding and asks the plugin registry about its type and config. It returns the binding
 // normalised: default phase, compacted config (so that equal configs compare equal).
-func validatePlugin(v PluginValidator, p PluginBinding) (PluginBinding, *Error) {
+func validatePlugin(v PluginValidator, path, method string, p PluginBinding) (PluginBinding, *Error) {
 	p.Type = strings.TrimSpace(p.Type)
 	if p.Type == "" {
 		return p, Invalid("type", "is required")
@@ -250,7 +250,7 @@ func validatePlugin(v PluginValidator, p PluginBinding) (PluginBinding, *Error) 
 	if v == nil {
 		return p, Invalid("type", "unknown plugin type %q (no plugins are registered)", p.Type)
 	}
-	if err := v.ValidatePlugin(p.Type, p.Phase, p.Config); err != nil {
+	if err := v.ValidatePlugin(path, method, p.Type, p.Phase, p.Config); err != nil {
 		if se, ok := AsError(err); ok {
 			return p, se.WithField("config")
 		}

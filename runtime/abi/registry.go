@@ -19,6 +19,13 @@ const (
 	ScopeMethod
 )
 
+// Site is where a binding is attached: a resource path, and a method for a method binding.
+type Site struct {
+	Path     string
+	Method   string // "" for a path binding
+	Segments []router.Segment
+}
+
 // BuildContext is what a factory knows when it compiles a binding for one route.
 type BuildContext struct {
 	// ServiceID and Stage identify the stage being compiled.
@@ -43,9 +50,9 @@ type Type struct {
 	Phases []Phase
 	// Scopes where the type may be attached (path and method when zero).
 	Scopes Scope
-	// Validate checks a config when it is saved, without a route (context variables are checked again at deploy).
-	// Errors should name the config field.
-	Validate func(config json.RawMessage) error
+	// Validate checks a config when it is saved. at is where the binding is attached: its path's segments are the
+	// context variables a value may use. Errors should name the config field.
+	Validate func(at Site, config json.RawMessage) error
 	// New compiles a binding for one route.
 	New func(bc BuildContext, config json.RawMessage) (Plugin, error)
 }
@@ -107,7 +114,7 @@ func (r *Registry) Names() []string {
 }
 
 // ValidatePlugin checks a binding when it is saved (it implements storage.PluginValidator).
-func (r *Registry) ValidatePlugin(typ, phase string, config json.RawMessage) error {
+func (r *Registry) ValidatePlugin(path, method, typ, phase string, config json.RawMessage) error {
 	t, ok := r.Lookup(typ)
 	if !ok {
 		known := r.Names()
@@ -123,8 +130,27 @@ func (r *Registry) ValidatePlugin(typ, phase string, config json.RawMessage) err
 	if !t.allows(p) {
 		return fmt.Errorf("plugin %q cannot run in the %s phase", typ, p)
 	}
-	if t.Validate != nil {
-		return t.Validate(config)
+	if err := t.allowsScope(method); err != nil {
+		return err
+	}
+	if t.Validate == nil {
+		return nil
+	}
+	segs, err := router.ParsePath(path)
+	if err != nil {
+		return err
+	}
+	return t.Validate(Site{Path: path, Method: method, Segments: segs}, config)
+}
+
+func (t Type) allowsScope(method string) error {
+	switch {
+	case t.Scopes == 0:
+		return nil
+	case method == "" && t.Scopes&ScopePath == 0:
+		return fmt.Errorf("plugin %q goes on a method, not on a path", t.Name)
+	case method != "" && t.Scopes&ScopeMethod == 0:
+		return fmt.Errorf("plugin %q goes on a path, not on a method", t.Name)
 	}
 	return nil
 }
@@ -149,6 +175,9 @@ func (r *Registry) Build(typ string, bc BuildContext, config json.RawMessage) (P
 	}
 	if !t.allows(bc.Phase) {
 		return nil, fmt.Errorf("plugin %q cannot run in the %s phase", typ, bc.Phase)
+	}
+	if err := t.allowsScope(bc.Method); err != nil {
+		return nil, err
 	}
 	return t.New(bc, config)
 }

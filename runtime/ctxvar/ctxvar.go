@@ -65,8 +65,9 @@ type Template struct {
 }
 
 type part struct {
-	lit []byte
-	v   *Var
+	lit  []byte
+	v    *Var
+	name []byte // the variable's full name ("request.path.id"), for lookups through a plugin Exchange
 }
 
 // Error says what is wrong with a template; Field-aware callers wrap it.
@@ -102,7 +103,7 @@ func Parse(s string, scope []router.Segment) (*Template, error) {
 		if err != nil {
 			return nil, &Error{Template: s, Reason: err.Error()}
 		}
-		t.parts = append(t.parts, part{v: v})
+		t.parts = append(t.parts, part{v: v, name: []byte(name)})
 		rest = rest[i+end+1:]
 	}
 	return t, nil
@@ -212,6 +213,31 @@ func (t *Template) Append(dst []byte, src Source, esc Escape) []byte {
 	}
 	return dst
 }
+
+// Lookup resolves a variable by its full name, appending its value to dst: the plugin ABI's get_context_var, which
+// abi.Exchange's ContextVar method satisfies.
+type Lookup interface {
+	ContextVar(name, dst []byte) ([]byte, bool)
+}
+
+// AppendLookup expands the template onto dst like Append, resolving variables by name through l. Built-in plugins
+// use it: they reach the request only through the plugin ABI.
+func (t *Template) AppendLookup(dst []byte, l Lookup, esc Escape) []byte {
+	var tmp [256]byte
+	for i := range t.parts {
+		p := &t.parts[i]
+		if p.v == nil {
+			dst = append(dst, p.lit...)
+			continue
+		}
+		val, _ := l.ContextVar(p.name, tmp[:0])
+		dst = appendEscaped(dst, val, esc, p.v.Kind == PathGreedy)
+	}
+	return dst
+}
+
+// AppendEscaped appends val to dst escaped with esc (PathEscape treats val as one segment).
+func AppendEscaped(dst, val []byte, esc Escape) []byte { return appendEscaped(dst, val, esc, false) }
 
 func appendEscaped(dst, val []byte, esc Escape, greedy bool) []byte {
 	switch esc {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	_ "github.com/portico-gateway/portico/builtins" // registers the built-in plugin types
+	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/admin"
 	"github.com/portico-gateway/portico/runtime/deploy"
 	"github.com/portico-gateway/portico/runtime/edge"
@@ -104,13 +106,16 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.token, err = admin.EnsureToken(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	n.store, err = storage.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile), storage.Options{Limits: cfg.Limits})
+	plugins := abi.Default() // the built-ins registered themselves (package builtins)
+	n.store, err = storage.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile), storage.Options{Limits: cfg.Limits,
+		Plugins: plugins})
 	if err != nil {
 		return nil, err
 	}
 
 	gw := &pipeline.Gateway{}
-	compiler := &deploy.Compiler{Transport: proxy.NewTransport(proxy.Options{Timeout: cfg.BackendTimeout}), Logger: n.log}
+	compiler := &deploy.Compiler{Transport: proxy.NewTransport(proxy.Options{Timeout: cfg.BackendTimeout}),
+		Plugins: plugins, Logger: n.log}
 
 	n.gwLns, err = edge.Listen(ctx, edge.ListenConfig{Addrs: cfg.Listen, ProxyProtocol: cfg.ProxyProtocol,
 		ProxyProtocolFrom: ppFrom})

@@ -112,16 +112,15 @@ func (t *Transport) Target(rawURL string) (*Target, error) {
 	o, ok := t.origins[key]
 	if !ok {
 		c := &fasthttp.HostClient{
-			Addr:                          addr,
-			IsTLS:                         isTLS,
-			MaxConns:                      t.opts.MaxConnsPerHost,
-			MaxIdleConnDuration:           t.opts.IdleConnTimeout,
-			MaxResponseBodySize:           t.opts.MaxResponseBytes,
-			ReadTimeout:                   t.opts.Timeout,
-			WriteTimeout:                  t.opts.Timeout,
-			NoDefaultUserAgentHeader:      true,
-			DisableHeaderNamesNormalizing: true,
-			DisablePathNormalizing:        true, // paths are escaped by the gateway; re-normalising would undo that
+			Addr:                     addr,
+			IsTLS:                    isTLS,
+			MaxConns:                 t.opts.MaxConnsPerHost,
+			MaxIdleConnDuration:      t.opts.IdleConnTimeout,
+			MaxResponseBodySize:      t.opts.MaxResponseBytes,
+			ReadTimeout:              t.opts.Timeout,
+			WriteTimeout:             t.opts.Timeout,
+			NoDefaultUserAgentHeader: true,
+			DisablePathNormalizing:   true, // paths are escaped by the gateway; re-normalising would undo that
 			// Retrying a non-idempotent request on another connection could run it twice on the backend.
 			MaxIdemponentCallAttempts: 1,
 		}

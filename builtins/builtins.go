@@ -1,0 +1,8 @@
+// Package builtins links every built-in plugin into the binary: each package registers its plugin types with the
+// ABI's default registry from init(), the way Caddy modules do. Built-ins are written against runtime/abi only.
+package builtins
+
+import (
+	_ "github.com/portico-gateway/portico/builtins/headers" // request-header, response-header
+	_ "github.com/portico-gateway/portico/builtins/query"   // query-param
+)
