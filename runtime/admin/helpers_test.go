@@ -71,7 +71,7 @@ func (f *fakeRuntime) set(checkErr, reloadErr error) {
 // plugins accepts the plugin types the tests use.
 type plugins struct{}
 
-func (plugins) ValidatePlugin(typ, phase string, config json.RawMessage) error {
+func (plugins) ValidatePlugin(path, method, typ, phase string, config json.RawMessage) error {
 	switch typ {
 	case "headers":
 		return nil

@@ -1,5 +1,7 @@
 package portico
 
+import "strconv"
+
 // Features are http-wasm feature flags (enable_features).
 type Features uint32
 
@@ -37,7 +39,7 @@ func (f Features) String() string {
 		if s != "" {
 			s += "|"
 		}
-		s += "0x" + hex(uint32(rest))
+		s += "0x" + strconv.FormatUint(uint64(rest), 16)
 	}
 	return s
 }
@@ -66,7 +68,7 @@ func (l LogLevel) String() string {
 	case LogNone:
 		return "none"
 	}
-	return "level(" + itoa(int64(l)) + ")"
+	return "level(" + strconv.Itoa(int(l)) + ")"
 }
 
 // headerKind selects a header set (http-wasm header_kind).
@@ -86,42 +88,3 @@ const (
 	bodyRequest  bodyKind = 0
 	bodyResponse bodyKind = 1
 )
-
-// itoa and hex keep strconv out of plugins that don't otherwise need it.
-func itoa(v int64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = uint64(-v)
-	}
-	for u > 0 {
-		i--
-		b[i] = byte('0' + u%10)
-		u /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
-
-func hex(v uint32) string {
-	const digits = "0123456789abcdef"
-	if v == 0 {
-		return "0"
-	}
-	var b [8]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = digits[v&0xf]
-		v >>= 4
-	}
-	return string(b[i:])
-}
