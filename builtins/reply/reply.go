@@ -22,7 +22,7 @@ func Error(ex abi.Exchange, status uint32, code, message string) {
 	b = append(b, `,"requestId":`...)
 	var idBuf [64]byte
 	id, _ := ex.ContextVar(requestID, idBuf[:0])
-	b = appendJSONString(b, string(id))
+	b = appendJSONString(b, id)
 	b = append(b, "}}\n"...)
 	_ = ex.SetStatusCode(status)
 	_ = ex.SetHeader(abi.HeaderResponse, contentType, jsonType)
@@ -31,7 +31,7 @@ func Error(ex abi.Exchange, status uint32, code, message string) {
 
 const hex = "0123456789abcdef"
 
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString[T string | []byte](b []byte, s T) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
