@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/ctxvar"
@@ -43,9 +42,6 @@ func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline
 		return nil, compileError("backendUrl", "%v", err)
 	}
 	settings := newSettingsIndex(snap.Settings)
-	if err := settings.checkSupported(); err != nil {
-		return nil, err
-	}
 	b := router.NewBuilder[*pipeline.Route]()
 	plugins := newPluginCompiler(c, snap)
 	routes := 0
@@ -62,11 +58,17 @@ func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline
 				plugins.closeAll()
 				return nil, err
 			}
+			checks, err := plugins.stageChecks(settings, res.Path, m.HTTPMethod)
+			if err != nil {
+				plugins.closeAll()
+				return nil, err
+			}
 			bindings, err := plugins.chain(res.Path, m)
 			if err != nil {
 				plugins.closeAll()
 				return nil, err
 			}
+			bindings = append(checks, bindings...)
 			if err := b.Add(m.HTTPMethod, res.Path, route.WithPlugins(segs, bindings)); err != nil {
 				plugins.closeAll()
 				return nil, compileError(where, "%v", err)
@@ -125,74 +127,4 @@ func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, 
 		return pipeline.NewMockRoute(m.HTTPMethod, path, m.Backend.Status, headers, body), nil
 	}
 	return nil, compileError(where+" backend.type", "unknown backend type %q (http or mock)", m.Backend.Type)
-}
-
-// settingsIndex answers "which setting applies to this path and method": the method's own, else the nearest
-// path's (the path itself, then its ancestors up to the root "/").
-type settingsIndex storage.StageSettings
-
-func newSettingsIndex(s storage.StageSettings) settingsIndex { return settingsIndex(s) }
-
-// checkSupported refuses settings this build cannot enforce yet. Serving a stage while silently ignoring an IP ACL
-// or an authentication setting would be worse than refusing the deploy.
-func (s settingsIndex) checkSupported() error {
-	keys := make([]string, 0, len(s))
-	for k := range s {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, path := range keys {
-		ps := s[path]
-		if name := unsupported(ps.Settings); name != "" {
-			return compileError("settings."+path+"."+name, "the %s setting is not supported by this build yet", name)
-		}
-		for method, ms := range ps.Methods {
-			if name := unsupported(ms); name != "" {
-				return compileError("settings."+path+".methods."+method+"."+name,
-					"the %s setting is not supported by this build yet", name)
-			}
-		}
-	}
-	return nil
-}
-
-func unsupported(st storage.Settings) string {
-	switch {
-	case len(st.IPACL) > 0:
-		return "ipAcl"
-	case len(st.Auth) > 0:
-		return "auth"
-	case len(st.RateLimit) > 0:
-		return "rateLimit"
-	case len(st.APIKey) > 0 && string(st.APIKey) != "false":
-		return "apiKey"
-	case len(st.PreCall) > 0:
-		return "preCall"
-	}
-	return ""
-}
-
-func (s settingsIndex) backendURL(path, method string) string {
-	if ps, ok := s[path]; ok {
-		if ms, ok := ps.Methods[method]; ok && ms.BackendURL != "" {
-			return ms.BackendURL
-		}
-	}
-	for p := path; ; p = parentPath(p) {
-		if ps, ok := s[p]; ok && ps.BackendURL != "" {
-			return ps.BackendURL
-		}
-		if p == "/" {
-			return ""
-		}
-	}
-}
-
-// parentPath returns the parent resource path ("/a/b" → "/a", "/a" → "/").
-func parentPath(p string) string {
-	i := strings.LastIndexByte(p, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return p[:i]
 }

@@ -34,7 +34,7 @@ func TestCompileErrorsNameTheField(t *testing.T) {
 		}(), "backendUrl"},
 		{"mock status", snapshot(storage.Resource{Path: "/a", Methods: []storage.Method{{HTTPMethod: "GET", Backend: storage.Backend{Type: "mock", Status: 42}}}}), "GET /a backend.status"},
 		{"unknown backend type", snapshot(storage.Resource{Path: "/a", Methods: []storage.Method{{HTTPMethod: "GET", Backend: storage.Backend{Type: "lambda"}}}}), "GET /a backend.type"},
-		{"plugin not in this build", snapshot(storage.Resource{Path: "/a", Plugins: []storage.PluginBinding{{Type: "cors"}}, Methods: []storage.Method{httpMethod("GET", "/a")}}), "/a plugins"},
+		{"plugin not in this build", snapshot(storage.Resource{Path: "/a", Plugins: []storage.PluginBinding{{Type: "cors"}}, Methods: []storage.Method{httpMethod("GET", "/a")}}), "/a plugins.cors"},
 		{"no methods", snapshot(storage.Resource{Path: "/a"}), "resources"},
 		{"unsupported setting", func() storage.Snapshot {
 			s := snapshot(storage.Resource{Path: "/a", Methods: []storage.Method{httpMethod("GET", "/a")}})

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -18,12 +19,13 @@ type pluginCompiler struct {
 	snap     storage.Snapshot
 	byPath   map[string]*storage.Resource
 	compiled map[*storage.PluginBinding]pipeline.Binding
+	checks   map[string]pipeline.Binding // stage checks by declaring node and field
 	order    []abi.Plugin
 }
 
 func newPluginCompiler(c *Compiler, snap storage.Snapshot) *pluginCompiler {
 	pc := &pluginCompiler{c: c, snap: snap, byPath: map[string]*storage.Resource{},
-		compiled: map[*storage.PluginBinding]pipeline.Binding{}}
+		compiled: map[*storage.PluginBinding]pipeline.Binding{}, checks: map[string]pipeline.Binding{}}
 	for i := range snap.Resources.Resources {
 		r := &snap.Resources.Resources[i]
 		pc.byPath[r.Path] = r
@@ -91,31 +93,42 @@ func (pc *pluginCompiler) compile(d declared) (pipeline.Binding, error) {
 	if d.method != "" {
 		where = d.method + " " + d.path + " plugins." + d.b.Type
 	}
-	if pc.c.Plugins == nil {
-		return pipeline.Binding{}, compileError(where, "plugin %q is not available in this build", d.b.Type)
-	}
 	phase, err := abi.ParsePhase(d.b.Phase)
 	if err != nil {
 		return pipeline.Binding{}, compileError(where, "%v", err)
 	}
-	segs, err := router.ParsePath(d.path)
+	ns := fmt.Sprintf("%s/%s/%s/%s/%s#%d", pc.snap.ServiceID, pc.snap.StageName, d.path, d.method, d.b.Type, d.b.ID)
+	b, err := pc.build(d.b.Type, d.path, d.method, phase, d.b.Config, where, ns)
+	if err != nil {
+		return pipeline.Binding{}, err
+	}
+	pc.compiled[d.b] = b
+	return b, nil
+}
+
+// build compiles one binding of typ declared at (path, method); where names it in errors, ns is its KV namespace.
+func (pc *pluginCompiler) build(typ, path, method string, phase abi.Phase, config json.RawMessage, where, ns string) (pipeline.Binding, error) {
+	if pc.c.Plugins == nil {
+		return pipeline.Binding{}, compileError(where, "plugin %q is not available in this build", typ)
+	}
+	if _, ok := pc.c.Plugins.Lookup(typ); !ok {
+		return pipeline.Binding{}, compileError(where, "plugin %q is not available in this build", typ)
+	}
+	segs, err := router.ParsePath(path)
 	if err != nil {
 		return pipeline.Binding{}, compileError(where, "%v", err)
 	}
-	bc := abi.BuildContext{ServiceID: pc.snap.ServiceID, Stage: pc.snap.StageName, Path: d.path, Segments: segs,
-		Method: d.method, Phase: phase, Logger: pc.c.Logger, Services: pc.c.Services}
-	p, err := pc.c.Plugins.Build(d.b.Type, bc, d.b.Config)
+	bc := abi.BuildContext{ServiceID: pc.snap.ServiceID, Stage: pc.snap.StageName, Path: path, Segments: segs,
+		Method: method, Phase: phase, Logger: pc.c.Logger, Services: pc.c.Services}
+	p, err := pc.c.Plugins.Build(typ, bc, config)
 	if err != nil {
 		if se, ok := storage.AsError(err); ok {
 			return pipeline.Binding{}, compileError(where+"."+se.Field, "%s", se.Message)
 		}
 		return pipeline.Binding{}, compileError(where, "%v", err)
 	}
-	ns := fmt.Sprintf("%s/%s/%s/%s/%s#%d", pc.snap.ServiceID, pc.snap.StageName, d.path, d.method, d.b.Type, d.b.ID)
-	b := pipeline.Binding{Name: d.b.Type, Plugin: p, Phase: phase, Namespace: []byte(ns), KV: pc.c.KV}
-	pc.compiled[d.b] = b
 	pc.order = append(pc.order, p)
-	return b, nil
+	return pipeline.Binding{Name: typ, Plugin: p, Phase: phase, Namespace: []byte(ns), KV: pc.c.KV}, nil
 }
 
 // closers lists the compiled plugins that hold resources.
