@@ -51,7 +51,22 @@ func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline
 			plugins.closeAll()
 			return nil, compileError(res.Path, "%v", err)
 		}
+		preflight, err := plugins.corsPreflight(res, segs)
+		if err != nil {
+			plugins.closeAll()
+			return nil, err
+		}
+		if preflight != nil {
+			if err := b.Add("OPTIONS", res.Path, preflight); err != nil {
+				plugins.closeAll()
+				return nil, compileError("OPTIONS "+res.Path, "%v", err)
+			}
+			routes++
+		}
 		for _, m := range res.Methods {
+			if preflight != nil && m.HTTPMethod == "OPTIONS" {
+				continue // the CORS plugin's OPTIONS replaces the path's own (seed)
+			}
 			where := m.HTTPMethod + " " + res.Path
 			route, err := c.compileMethod(snap, settings, res.Path, segs, m)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portico-gateway/portico/runtime/abi"
+	"github.com/portico-gateway/portico/runtime/ctxvar"
 	"github.com/portico-gateway/portico/runtime/pipeline"
 	"github.com/portico-gateway/portico/runtime/router"
 	"github.com/portico-gateway/portico/storage"
@@ -161,4 +162,31 @@ func ancestors(p string) []string {
 		}
 	}
 	return append(out, strings.TrimSuffix(p, "/"))
+}
+
+// TypeCORS is the CORS plugin type: a path that has it answers preflight requests with its own OPTIONS method.
+const TypeCORS = "cors"
+
+// corsPreflight returns the OPTIONS route the CORS plugin in effect on res adds (nil when none applies or the path
+// has no methods). It is managed by the plugin: it exists while the plugin does, replaces an OPTIONS method of the
+// path, and runs only the CORS plugin — browsers send no credentials on a preflight, so no stage check could pass.
+func (pc *pluginCompiler) corsPreflight(res storage.Resource, segs []router.Segment) (*pipeline.Route, error) {
+	if len(res.Methods) == 0 {
+		return nil, nil
+	}
+	all, err := pc.chain(res.Path, storage.Method{HTTPMethod: "OPTIONS"})
+	if err != nil {
+		return nil, err
+	}
+	var cors []pipeline.Binding
+	for _, b := range all {
+		if b.Name == TypeCORS {
+			cors = append(cors, b)
+		}
+	}
+	if len(cors) == 0 {
+		return nil, nil
+	}
+	empty, _ := ctxvar.Parse("", nil)
+	return pipeline.NewMockRoute("OPTIONS", res.Path, 204, nil, empty).WithPlugins(segs, cors), nil
 }
