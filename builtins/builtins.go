@@ -5,4 +5,5 @@ package builtins
 import (
 	_ "github.com/portico-gateway/portico/builtins/headers" // request-header, response-header
 	_ "github.com/portico-gateway/portico/builtins/query"   // query-param
+	_ "github.com/portico-gateway/portico/builtins/wasm"    // wasm (user plugins)
 )

@@ -149,7 +149,9 @@ type Response struct{ c *compiled }
 
 func (p *Response) HandleRequest(abi.Exchange) (bool, uint32) { return true, 0 }
 
-func (p *Response) HandleResponse(ex abi.Exchange, _ uint32, _ bool) { p.c.apply(ex, abi.HeaderResponse) }
+func (p *Response) HandleResponse(ex abi.Exchange, _ uint32, _ bool) {
+	p.c.apply(ex, abi.HeaderResponse)
+}
 
 var (
 	_ abi.Plugin = (*Request)(nil)
