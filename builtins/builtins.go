@@ -4,6 +4,9 @@ package builtins
 
 import (
 	_ "github.com/portico-gateway/portico/builtins/headers" // request-header, response-header
+	_ "github.com/portico-gateway/portico/builtins/hmac"    // hmac (stage setting auth)
+	_ "github.com/portico-gateway/portico/builtins/ipacl"   // ip-acl (stage setting)
+	_ "github.com/portico-gateway/portico/builtins/jwt"     // jwt (stage setting auth)
 	_ "github.com/portico-gateway/portico/builtins/query"   // query-param
 	_ "github.com/portico-gateway/portico/builtins/wasm"    // wasm (user plugins)
 )
