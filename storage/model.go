@@ -194,7 +194,7 @@ const (
 	KeyInactive = "INACTIVE"
 )
 
-// APIKey identifies a client. Key values are stored as SHA-256 hashes only.
+// APIKey identifies a client. Key values are stored as SHA-256 hashes only: no read returns a value.
 type APIKey struct {
 	ID          int64     `json:"id"`
 	Name        string    `json:"name"`
@@ -203,6 +203,30 @@ type APIKey struct {
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
+	// Connections are the stages the key may call, each with the plan that limits it there and its quota usage
+	// (filled by reads; the seed's "API Key와 연결된 스테이지").
+	Connections []KeyConnection `json:"connections"`
+}
+
+// KeyConnection is one stage an API key is connected to through a usage plan.
+type KeyConnection struct {
+	PlanID    int64     `json:"planId"`
+	PlanName  string    `json:"planName"`
+	ServiceID string    `json:"serviceId"`
+	StageName string    `json:"stageName"`
+	StageID   int64     `json:"stageId"`
+	RPS       int       `json:"rps,omitempty"`
+	Quota     QuotaUse  `json:"quota"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// QuotaUse is how much of its plan's quota a key has used on one stage in the current period. Reads from the store
+// see the last flushed count; the admin API shows the gateway's live count when it has one.
+type QuotaUse struct {
+	Period      string     `json:"period"` // DAY | MONTH | NONE
+	Limit       int64      `json:"limit,omitempty"`
+	Used        int64      `json:"used"`
+	PeriodStart *time.Time `json:"periodStart,omitempty"` // nil for NONE
 }
 
 // Quota periods.
@@ -212,7 +236,8 @@ const (
 	QuotaNone  = "NONE"
 )
 
-// UsagePlan limits the API keys connected to it per stage.
+// UsagePlan limits the API keys connected to it per stage: RPS (0: no limit) and a quota per period (DAY or MONTH,
+// reset at 00:00 UTC daily or on the 1st; NONE: no quota, QuotaLimit 0).
 type UsagePlan struct {
 	ID          int64     `json:"id"`
 	Name        string    `json:"name"`
@@ -223,4 +248,24 @@ type UsagePlan struct {
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
+	// Stages are the stages connected to the plan with the keys connected there (filled by reads).
+	Stages []PlanStage `json:"stages"`
+}
+
+// PlanStage is a stage connected to a usage plan, with the API keys connected to the plan on that stage.
+type PlanStage struct {
+	ServiceID string         `json:"serviceId"`
+	StageName string         `json:"stageName"`
+	StageID   int64          `json:"stageId"`
+	CreatedAt time.Time      `json:"createdAt"`
+	APIKeys   []PlanStageKey `json:"apiKeys"`
+}
+
+// PlanStageKey is an API key connected to a (plan, stage), with its quota usage there.
+type PlanStageKey struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Quota     QuotaUse  `json:"quota"`
+	CreatedAt time.Time `json:"createdAt"`
 }
