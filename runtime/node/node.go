@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gateway/portico/runtime/admin"
 	"github.com/portico-gateway/portico/runtime/deploy"
 	"github.com/portico-gateway/portico/runtime/edge"
+	"github.com/portico-gateway/portico/runtime/kv"
 	"github.com/portico-gateway/portico/runtime/pipeline"
 	"github.com/portico-gateway/portico/runtime/proxy"
 	"github.com/portico-gateway/portico/storage"
@@ -31,6 +32,8 @@ const (
 	DefaultAdminListen = "127.0.0.1:9080"
 	DefaultDomain      = "localhost"
 	DatabaseFile       = "portico.db"
+	// defaultKVEntries bounds the plugins' shared key-value store (kv_get/kv_set/counter_incr).
+	defaultKVEntries = 100_000
 )
 
 // Config configures a node.
@@ -115,7 +118,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 
 	gw := &pipeline.Gateway{}
 	compiler := &deploy.Compiler{Transport: proxy.NewTransport(proxy.Options{Timeout: cfg.BackendTimeout}),
-		Plugins: plugins, Logger: n.log}
+		Plugins: plugins, KV: kv.NewMemory(defaultKVEntries), Logger: n.log}
 
 	n.gwLns, err = edge.Listen(ctx, edge.ListenConfig{Addrs: cfg.Listen, ProxyProtocol: cfg.ProxyProtocol,
 		ProxyProtocolFrom: ppFrom})
