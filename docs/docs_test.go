@@ -15,9 +15,11 @@ func TestEveryErrorCodeIsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	constRe := regexp.MustCompile(`(?m)^\s*[cC]ode[A-Za-z]*\s*=\s*"([a-z_]+)"`)
+	constRe := regexp.MustCompile(`(?m)^\s*(?:const )?[cC]ode[A-Za-z]*\s*=\s*"([a-z_]+)"`)
 	var files []string
-	for _, dir := range []string{"../runtime/pipeline", "../runtime/admin", "../runtime/deploy", "../storage"} {
+	dirs := []string{"../runtime/pipeline", "../runtime/admin", "../runtime/deploy", "../runtime/wasmhost", "../storage"}
+	builtins, _ := filepath.Glob("../builtins/*")
+	for _, dir := range append(dirs, builtins...) {
 		matches, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		files = append(files, matches...)
 	}
