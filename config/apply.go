@@ -22,6 +22,8 @@ type Change struct {
 type Result struct {
 	Changes []Change `json:"changes"`
 	DryRun  bool     `json:"dryRun,omitempty"`
+	// GeneratedKeys are the API key values Apply generated for keys it created: shown here once, never again.
+	GeneratedKeys []GeneratedKey `json:"generatedKeys,omitempty"`
 }
 
 // Changed reports whether anything was created or updated.
@@ -41,7 +43,9 @@ type Options struct {
 }
 
 // Apply makes the store match doc inside tx: modules are uploaded, services are matched by ID (when given) or name,
-// their resource trees replaced, their stages created or updated. Applying the same document twice changes nothing.
+// their resource trees replaced, their stages created or updated; API keys and usage plans are matched by name, and
+// a plan's stage and key connections become what the document lists. Applying the same document twice changes
+// nothing.
 // Errors are *storage.Error values whose Field says where in the document the problem is.
 func Apply(ctx context.Context, tx *storage.Tx, doc *Document, opts Options) (Result, error) {
 	var res Result
@@ -56,11 +60,9 @@ func Apply(ctx context.Context, tx *storage.Tx, doc *Document, opts Options) (Re
 		}
 		res.Changes = append(res.Changes, c)
 	}
-	if len(doc.APIKeys) > 0 {
-		return res, storage.Invalid("apiKeys", "API keys are not supported by this version yet")
-	}
-	if len(doc.UsagePlans) > 0 {
-		return res, storage.Invalid("usagePlans", "usage plans are not supported by this version yet")
+	// API keys before services, usage plans after them: plans connect both (apikeys.go).
+	if err := applyAPIKeys(ctx, tx, doc.APIKeys, &res); err != nil {
+		return res, err
 	}
 	for i := range doc.Services {
 		where := fmt.Sprintf("services[%d]", i)
@@ -72,6 +74,9 @@ func Apply(ctx context.Context, tx *storage.Tx, doc *Document, opts Options) (Re
 			return res, fmt.Errorf("%s: %w", where, err)
 		}
 		res.Changes = append(res.Changes, changes...)
+	}
+	if err := applyUsagePlans(ctx, tx, doc.UsagePlans, &res); err != nil {
+		return res, err
 	}
 	return res, nil
 }

@@ -177,10 +177,10 @@ services:
 services: []
 modules: [{ name: nope }]
 `, "modules[0].file"},
-		{"api keys not yet supported", `
+		{"api key with a bad status", `
 services: []
-apiKeys: [{ name: k }]
-`, "apiKeys"},
+apiKeys: [{ name: k, status: ON }]
+`, "apiKeys[0].status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,8 @@ import (
 	"github.com/portico-gateway/portico/storage"
 )
 
-// Export reads every service with its resource tree and stages into a Document that Apply accepts as it is.
+// Export reads every service with its resource tree and stages, the API keys (never their values) and the usage
+// plans into a Document that Apply accepts as it is.
 func Export(ctx context.Context, tx *storage.Tx) (*Document, error) {
 	services, err := tx.ListServices(ctx)
 	if err != nil {
@@ -51,6 +52,13 @@ func Export(ctx context.Context, tx *storage.Tx) (*Document, error) {
 				Settings: fromSettings(st.Settings)})
 		}
 		doc.Services = append(doc.Services, out)
+	}
+	// API keys without their values, and usage plans with their connections (apikeys.go).
+	if err := exportAPIKeys(ctx, tx, doc); err != nil {
+		return nil, err
+	}
+	if err := exportUsagePlans(ctx, tx, doc); err != nil {
+		return nil, err
 	}
 	return doc, nil
 }

@@ -28,9 +28,17 @@ Usage:
   portico status
   portico module add NAME FILE | ls | rm NAME
   portico domains ls | add HOST SERVICE STAGE [--base-path P] | rm HOST
+  portico keys ls | create NAME [--description D] [--inactive] | show KEY
+               | set KEY [--status ACTIVE|INACTIVE] [--name N] [--description D]
+               | regenerate KEY primary|secondary | rm KEY
+  portico plans ls | create NAME [--rps N] [--quota N --period DAY|MONTH] [--description D] | show PLAN
+                | set PLAN [--rps N] [--quota N] [--period DAY|MONTH|NONE] [--name N] [--description D] | rm PLAN
+                | connect|disconnect PLAN SERVICE STAGE | add-key|remove-key PLAN SERVICE STAGE KEY
+                | move-key PLAN SERVICE STAGE KEY TO-PLAN
   portico version
 
-SERVICE is a service name or ID; STAGE is a stage name, "" or "default" for the default stage.
+SERVICE is a service name or ID; STAGE is a stage name, "" or "default" for the default stage; KEY and PLAN are
+names or IDs. API key values are printed once, by create and regenerate.
 Client commands reach the admin API at --server (default $PORTICO_SERVER or http://127.0.0.1:9080) with the
 token in $PORTICO_TOKEN, --token, or the admin.token file of --data (default ./portico-data).
 `
@@ -66,6 +74,8 @@ var commands = map[string]func(context.Context, []string, io.Writer) error{
 	"status":   runStatus,
 	"domains":  runDomains,
 	"module":   runModule,
+	"keys":     runKeys,  // keys.go
+	"plans":    runPlans, // plans.go
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -98,6 +98,14 @@ func runApply(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, ch := range res.Changes {
 		fmt.Fprintf(stdout, "%-10s %s\n", ch.Action, ch.Object)
 	}
+	// API key values the apply generated (keys.go): shown this once.
+	for _, g := range res.GeneratedKeys {
+		fmt.Fprintf(stdout, "%s key of %s: %s\n", g.Which, g.Name, g.Value)
+	}
+	if len(res.GeneratedKeys) > 0 {
+		fmt.Fprintln(stdout, "These API key values are shown once, now: store them safely. Portico keeps only "+
+			"their SHA-256 hashes.")
+	}
 	if *dryRun {
 		fmt.Fprintln(stdout, "(dry run: nothing was changed)")
 	}

@@ -49,6 +49,16 @@ func (s *Server) applyConfig(w http.ResponseWriter, r *http.Request) error {
 	if res.Changes == nil {
 		res.Changes = []config.Change{}
 	}
+	// API keys and usage plans: values generated in a dry run were rolled back; a real apply reaches the gateway's
+	// key table at once.
+	if dryRun {
+		res.GeneratedKeys = nil
+	} else if err := s.reloadKeys(r, "applying the configuration"); err != nil {
+		return err
+	}
+	if len(res.GeneratedKeys) > 0 {
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }

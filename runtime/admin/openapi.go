@@ -155,6 +155,67 @@ var operations = []operation{
 		result: "Domain", etag: true, conflict: true},
 	{method: "DELETE", path: "/v1/domains/{host}", id: "deleteDomain", tag: "domains",
 		summary: "Remove a custom domain.", status: 204, ifMatch: true},
+
+	// API keys and usage plans. Changes apply to the gateway at once, without a deploy.
+	{method: "GET", path: "/v1/apikeys", id: "listAPIKeys", tag: "apikeys",
+		summary: "List API keys with their connected stages, plans and quota usage (never their values).",
+		status:  200, result: "APIKeyList"},
+	{method: "POST", path: "/v1/apikeys", id: "createAPIKey", tag: "apikeys",
+		summary: "Create an API key. Values left out are generated and returned in this response only: the " +
+			"server keeps SHA-256 digests.", body: "APIKeyInput", status: 201, result: "APIKeyWithValues",
+		etag: true, conflict: true},
+	{method: "GET", path: "/v1/apikeys/{key}", id: "getAPIKey", tag: "apikeys",
+		summary: "Get an API key with its connected stages, plans and quota usage.", status: 200,
+		result: "APIKey", etag: true},
+	{method: "PATCH", path: "/v1/apikeys/{key}", id: "updateAPIKey", tag: "apikeys",
+		summary: "Change an API key's name, description or status (INACTIVE keys are refused with 403).",
+		body:    "APIKeyPatch", status: 200, result: "APIKey", etag: true, ifMatch: true, conflict: true},
+	{method: "DELETE", path: "/v1/apikeys/{key}", id: "deleteAPIKey", tag: "apikeys",
+		summary: "Delete an API key; refused (409) while it is connected to a usage plan on a stage.",
+		status:  204, ifMatch: true, conflict: true},
+	{method: "POST", path: "/v1/apikeys/{key}/regenerate", id: "regenerateAPIKey", tag: "apikeys",
+		summary: "Replace the primary or secondary value with a new one, returned in this response only; the old " +
+			"value stops working.", body: "RegenerateRequest", status: 200, result: "APIKeyWithValues", etag: true,
+		ifMatch: true, conflict: true},
+
+	{method: "GET", path: "/v1/usageplans", id: "listUsagePlans", tag: "usageplans",
+		summary: "List usage plans with their stages, keys and quota usage.", status: 200, result: "UsagePlanList"},
+	{method: "POST", path: "/v1/usageplans", id: "createUsagePlan", tag: "usageplans",
+		summary: "Create a usage plan: RPS limit (0: none) and quota (DAY or MONTH with a limit, or NONE).",
+		body:    "UsagePlanInput", status: 201, result: "UsagePlan", etag: true, conflict: true},
+	{method: "GET", path: "/v1/usageplans/{plan}", id: "getUsagePlan", tag: "usageplans",
+		summary: "Get a usage plan with its stages, keys and quota usage.", status: 200, result: "UsagePlan",
+		etag: true},
+	{method: "PATCH", path: "/v1/usageplans/{plan}", id: "updateUsagePlan", tag: "usageplans",
+		summary: "Change a usage plan; applies without a deploy. DAY<->MONTH keeps the keys' usage, NONE resets it.",
+		body:    "UsagePlanPatch", status: 200, result: "UsagePlan", etag: true, ifMatch: true, conflict: true},
+	{method: "DELETE", path: "/v1/usageplans/{plan}", id: "deleteUsagePlan", tag: "usageplans",
+		summary: "Delete a usage plan; refused (409) while stages are connected to it.", status: 204,
+		ifMatch: true, conflict: true},
+	{method: "GET", path: "/v1/usageplans/{plan}/stages", id: "listPlanStages", tag: "usageplans",
+		summary: "The stages connected to the plan, with their keys. The ETag is the plan's version.",
+		status:  200, result: "PlanStageList", etag: true},
+	{method: "POST", path: "/v1/usageplans/{plan}/stages", id: "connectPlanStage", tag: "usageplans",
+		summary: "Connect a stage to the plan. If-Match names the plan's version.", body: "PlanStageInput",
+		status: 201, result: "PlanStage", etag: true, ifMatch: true, conflict: true},
+	{method: "DELETE", path: "/v1/usageplans/{plan}/stages/{svc}/{stage}", id: "disconnectPlanStage",
+		tag: "usageplans", summary: "Disconnect a stage from the plan; refused (409) while keys are connected " +
+			"to the plan there.", status: 204, ifMatch: true, conflict: true},
+	{method: "GET", path: "/v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys", id: "listPlanKeys",
+		tag: "usageplans", summary: "The API keys connected to the plan on the stage, with their quota usage.",
+		status: 200, result: "PlanKeyList", etag: true},
+	{method: "POST", path: "/v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys", id: "connectPlanKey",
+		tag: "usageplans", summary: "Connect an API key to the plan on the stage. A key is in one plan per " +
+			"stage: a key in another plan there is refused with 409 key_in_other_plan (move it instead).",
+		body: "PlanKeyInput", status: 201, result: "PlanStage", etag: true, ifMatch: true, conflict: true},
+	{method: "DELETE", path: "/v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys/{key}", id: "disconnectPlanKey",
+		tag: "usageplans", summary: "Disconnect an API key from the plan on the stage.", status: 204,
+		ifMatch: true},
+	{method: "POST", path: "/v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys/{key}/move", id: "moveKey",
+		tag: "usageplans", summary: "Move an API key to another plan connected to the same stage (409 " +
+			"stage_not_connected otherwise). DAY and MONTH plans keep its quota usage, NONE resets it. If-Match " +
+			"names the source plan's version; the answer is the new plan's stage connection.",
+		body: "MoveKeyRequest", status: 200, result: "PlanStage", ifMatch: true, conflict: true},
 }
 
 // obj is a JSON object in the document.
@@ -187,15 +248,17 @@ func openAPIDoc() obj {
 			"title":   "Portico admin API",
 			"version": "1",
 			"description": "Control plane of the Portico API gateway: services, resource trees, methods, plugins, " +
-				"stages, deployments and custom domains. Every response carries x-request-id; errors have the " +
-				"Error shape. Single entities carry their version as ETag; writes honour If-Match (412 when " +
-				"stale). In URLs, {svc} is a service ID or name and the stage `default` is the default stage.",
+				"stages, deployments, custom domains, API keys and usage plans. Every response carries " +
+				"x-request-id; errors have the Error shape. Single entities carry their version as ETag; writes " +
+				"honour If-Match (412 when stale). In URLs, {svc} is a service ID or name and the stage `default` " +
+				"is the default stage.",
 		},
 		"servers":  []obj{{"url": "/"}},
 		"security": []obj{{"bearerAuth": []string{}}},
 		"tags": []obj{
 			{"name": "system"}, {"name": "services"}, {"name": "resources"}, {"name": "plugins"},
 			{"name": "stages"}, {"name": "deployments"}, {"name": "domains"}, {"name": "config"},
+			{"name": "apikeys"}, {"name": "usageplans"},
 		},
 		"paths": paths,
 		"components": obj{
@@ -314,6 +377,8 @@ func parameters() obj {
 		"stage": path("stage", "Stage name; `default` is the default stage (name \"\").", obj{"type": "string"}),
 		"host":  path("host", "Custom host name.", obj{"type": "string"}),
 		"name":  path("name", "Module name.", obj{"type": "string"}),
+		"key":   path("key", "API key name or ID.", obj{"type": "string"}),
+		"plan":  path("plan", "Usage plan name or ID.", obj{"type": "string"}),
 		"IfMatch": obj{"name": "If-Match", "in": "header", "required": false,
 			"description": "The version read (its ETag, like \"3\", or a bare number); * or absent skips the check.",
 			"schema":      obj{"type": "string"}},

@@ -138,6 +138,14 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Domain": storage.Domain{}, "DomainInput": DomainInput{}, "DomainList": DomainList{},
 		"Module": storage.Module{}, "ModuleList": ModuleList{}, "ModuleUpload": ModuleUpload{},
 		"ConfigDocument": config.Document{}, "ConfigResult": config.Result{}, "ConfigChange": config.Change{},
+		// API keys and usage plans.
+		"QuotaUse": storage.QuotaUse{}, "APIKey": storage.APIKey{}, "KeyConnection": storage.KeyConnection{},
+		"APIKeyInput": APIKeyInput{}, "APIKeyPatch": APIKeyPatch{}, "APIKeyWithValues": APIKeyWithValues{},
+		"RegenerateRequest": RegenerateRequest{}, "APIKeyList": APIKeyList{}, "UsagePlan": storage.UsagePlan{},
+		"UsagePlanInput": UsagePlanInput{}, "UsagePlanPatch": UsagePlanPatch{}, "UsagePlanList": UsagePlanList{},
+		"PlanStage": storage.PlanStage{}, "PlanStageKey": storage.PlanStageKey{}, "PlanStageInput": PlanStageInput{},
+		"PlanStageList": PlanStageList{}, "PlanKeyInput": PlanKeyInput{}, "PlanKeyList": PlanKeyList{},
+		"MoveKeyRequest": MoveKeyRequest{}, "GeneratedKey": config.GeneratedKey{},
 	}
 	all := schemas()
 	for name, s := range all {

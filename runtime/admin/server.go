@@ -172,6 +172,26 @@ func (s *Server) routes() {
 	s.handle("GET /v1/domains", s.listDomains)
 	s.handle("POST /v1/domains", s.createDomain)
 	s.handle("DELETE /v1/domains/{host}", s.deleteDomain)
+
+	// API keys and usage plans (apikeys.go, usageplans.go).
+	s.handle("GET /v1/apikeys", s.listAPIKeys)
+	s.handle("POST /v1/apikeys", s.createAPIKey)
+	s.handle("GET /v1/apikeys/{key}", s.getAPIKey)
+	s.handle("PATCH /v1/apikeys/{key}", s.patchAPIKey)
+	s.handle("DELETE /v1/apikeys/{key}", s.deleteAPIKey)
+	s.handle("POST /v1/apikeys/{key}/regenerate", s.regenerateAPIKey)
+	s.handle("GET /v1/usageplans", s.listUsagePlans)
+	s.handle("POST /v1/usageplans", s.createUsagePlan)
+	s.handle("GET /v1/usageplans/{plan}", s.getUsagePlan)
+	s.handle("PATCH /v1/usageplans/{plan}", s.patchUsagePlan)
+	s.handle("DELETE /v1/usageplans/{plan}", s.deleteUsagePlan)
+	s.handle("GET /v1/usageplans/{plan}/stages", s.listPlanStages)
+	s.handle("POST /v1/usageplans/{plan}/stages", s.connectPlanStage)
+	s.handle("DELETE /v1/usageplans/{plan}/stages/{svc}/{stage}", s.disconnectPlanStage)
+	s.handle("GET /v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys", s.listPlanKeys)
+	s.handle("POST /v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys", s.connectPlanKey)
+	s.handle("DELETE /v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys/{key}", s.disconnectPlanKey)
+	s.handle("POST /v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys/{key}/move", s.moveKey)
 }
 
 // handlerFunc is an endpoint: it writes a success response itself, or returns the error to write.

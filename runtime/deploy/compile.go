@@ -27,7 +27,11 @@ type Compiler struct {
 	Plugins   *abi.Registry // nil: no plugin types
 	KV        pipeline.KV
 	Services  map[string]any
-	Logger    *slog.Logger
+	// Modules compiles the WASM modules of "wasm" plugins (nil: WASM plugins are refused).
+	Modules *Modules
+	// Caller makes plugins' outbound http_call requests (nil: http_call is refused).
+	Caller pipeline.Caller
+	Logger *slog.Logger
 }
 
 func compileError(field, format string, args ...any) *storage.Error {

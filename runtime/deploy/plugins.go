@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	wasmplugin "github.com/portico-gateway/portico/builtins/wasm"
 	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/ctxvar"
 	"github.com/portico-gateway/portico/runtime/pipeline"
@@ -22,6 +23,7 @@ type pluginCompiler struct {
 	compiled map[*storage.PluginBinding]pipeline.Binding
 	checks   map[string]pipeline.Binding // stage checks by declaring node and field
 	order    []abi.Plugin
+	services map[string]any // the compiler's services plus this snapshot's module loader
 }
 
 func newPluginCompiler(c *Compiler, snap storage.Snapshot) *pluginCompiler {
@@ -30,6 +32,17 @@ func newPluginCompiler(c *Compiler, snap storage.Snapshot) *pluginCompiler {
 	for i := range snap.Resources.Resources {
 		r := &snap.Resources.Resources[i]
 		pc.byPath[r.Path] = r
+	}
+	pc.services = make(map[string]any, len(c.Services)+1)
+	for k, v := range c.Services {
+		pc.services[k] = v
+	}
+	if c.Modules != nil {
+		pins := make(map[string]string, len(snap.Modules))
+		for _, m := range snap.Modules {
+			pins[m.Name] = m.Digest
+		}
+		pc.services[wasmplugin.ServiceKey] = snapshotModules{mods: c.Modules, pins: pins}
 	}
 	return pc
 }
@@ -120,7 +133,7 @@ func (pc *pluginCompiler) build(typ, path, method string, phase abi.Phase, confi
 		return pipeline.Binding{}, compileError(where, "%v", err)
 	}
 	bc := abi.BuildContext{ServiceID: pc.snap.ServiceID, Stage: pc.snap.StageName, Path: path, Segments: segs,
-		Method: method, Phase: phase, Logger: pc.c.Logger, Services: pc.c.Services}
+		Method: method, Phase: phase, Logger: pc.c.Logger, Services: pc.services}
 	p, err := pc.c.Plugins.Build(typ, bc, config)
 	if err != nil {
 		if se, ok := storage.AsError(err); ok {
@@ -129,7 +142,7 @@ func (pc *pluginCompiler) build(typ, path, method string, phase abi.Phase, confi
 		return pipeline.Binding{}, compileError(where, "%v", err)
 	}
 	pc.order = append(pc.order, p)
-	return pipeline.Binding{Name: typ, Plugin: p, Phase: phase, Namespace: []byte(ns), KV: pc.c.KV}, nil
+	return pipeline.Binding{Name: typ, Plugin: p, Phase: phase, Namespace: []byte(ns), KV: pc.c.KV, Caller: pc.c.Caller}, nil
 }
 
 // closers lists the compiled plugins that hold resources.

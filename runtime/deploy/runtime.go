@@ -12,6 +12,8 @@ import (
 
 	"github.com/portico-gateway/portico/runtime/admin"
 	"github.com/portico-gateway/portico/runtime/pipeline"
+	"github.com/portico-gateway/portico/runtime/usage"
+	"github.com/portico-gateway/portico/runtime/wasmhost"
 	"github.com/portico-gateway/portico/storage"
 )
 
@@ -48,6 +50,8 @@ type Config struct {
 	Listen  []string
 	Version string
 	Logger  *slog.Logger
+	// Usage enforces API keys and usage plans (nil: none are enforced).
+	Usage *usage.Guard
 	// CloseDelay is how long a replaced stage keeps its plugin resources (WASM pools) for the requests still
 	// running on it; default 90 s (longer than the default backend timeout).
 	CloseDelay time.Duration
@@ -64,7 +68,33 @@ type Runtime struct {
 	status   []admin.LiveStage
 }
 
-var _ admin.Runtime = (*Runtime)(nil)
+var (
+	_ admin.Runtime         = (*Runtime)(nil)
+	_ admin.ModuleValidator = (*Runtime)(nil)
+	_ admin.UsageRuntime    = (*Runtime)(nil)
+)
+
+// ValidateModule checks an uploaded WASM module: known imports with the right signatures, the exports a plugin
+// needs.
+func (rt *Runtime) ValidateModule(ctx context.Context, wasm []byte) error {
+	return wasmhost.Validate(ctx, wasm)
+}
+
+// ReloadKeys makes the gateway enforce the store's current API keys and usage plans (no deploy needed).
+func (rt *Runtime) ReloadKeys(ctx context.Context) error {
+	if rt.cfg.Usage == nil {
+		return nil
+	}
+	return rt.cfg.Usage.Reload(ctx)
+}
+
+// KeyUsage is the live quota count of a key on a stage.
+func (rt *Runtime) KeyUsage(keyID, stageID int64) (int64, time.Time, bool) {
+	if rt.cfg.Usage == nil {
+		return 0, time.Time{}, false
+	}
+	return rt.cfg.Usage.Usage(keyID, stageID)
+}
 
 // New returns a Runtime; call Reload to load the live deployments.
 func New(cfg Config) *Runtime {

@@ -22,6 +22,9 @@ import (
 	"github.com/portico-gateway/portico/runtime/kv"
 	"github.com/portico-gateway/portico/runtime/pipeline"
 	"github.com/portico-gateway/portico/runtime/proxy"
+	"github.com/portico-gateway/portico/runtime/usage"
+	"github.com/portico-gateway/portico/runtime/usage/usagestore"
+	"github.com/portico-gateway/portico/runtime/wasmhost"
 	"github.com/portico-gateway/portico/storage"
 )
 
@@ -49,8 +52,13 @@ type Config struct {
 	ProxyProtocolFrom []string
 	Limits            storage.Limits
 	BackendTimeout    time.Duration
-	Version           string
-	Logger            *slog.Logger
+	// QuotaFlushInterval is how often usage-plan quota counts are written to SQLite (default 10 s).
+	QuotaFlushInterval time.Duration
+	// WASM tunes the plugin runtime: memory cap per instance and time per guest call (defaults 16 MiB, 100 ms).
+	WASMMemoryLimitPages uint32
+	WASMCallTimeout      time.Duration
+	Version              string
+	Logger               *slog.Logger
 }
 
 // Node is a running Portico.
@@ -61,6 +69,8 @@ type Node struct {
 	runtime  *deploy.Runtime
 	gateway  *edge.Server
 	admin    *http.Server
+	usage    *usage.Guard
+	wasm     *wasmhost.Runtime
 	gwLns    []net.Listener
 	adminLn  net.Listener
 	token    string
@@ -116,9 +126,24 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 
+	// API keys and usage plans: loaded before any stage compiles, flushed to SQLite in batches.
+	n.usage = usage.New(usage.Config{Source: usagestore.New(n.store), FlushInterval: cfg.QuotaFlushInterval,
+		Logger: n.log})
+	if err := n.usage.Start(ctx); err != nil {
+		return nil, fmt.Errorf("load API keys and usage plans: %w", err)
+	}
+	n.wasm, err = wasmhost.New(ctx, wasmhost.Config{CacheDir: filepath.Join(cfg.DataDir, "wasm-cache"),
+		MemoryLimitPages: cfg.WASMMemoryLimitPages, CallTimeout: cfg.WASMCallTimeout, Logger: n.log})
+	if err != nil {
+		return nil, err
+	}
+
 	gw := &pipeline.Gateway{}
 	compiler := &deploy.Compiler{Transport: proxy.NewTransport(proxy.Options{Timeout: cfg.BackendTimeout}),
-		Plugins: plugins, KV: kv.NewMemory(defaultKVEntries), Logger: n.log}
+		Plugins: plugins, KV: kv.NewMemory(defaultKVEntries), Logger: n.log,
+		Services: map[string]any{usage.ServiceKey: n.usage},
+		Modules:  &deploy.Modules{Runtime: n.wasm, Store: n.store},
+		Caller:   pipeline.NewHTTPCaller()}
 
 	n.gwLns, err = edge.Listen(ctx, edge.ListenConfig{Addrs: cfg.Listen, ProxyProtocol: cfg.ProxyProtocol,
 		ProxyProtocolFrom: ppFrom})
@@ -134,7 +159,8 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		listen[i] = ln.Addr().String()
 	}
 	n.runtime = deploy.New(deploy.Config{Store: n.store, Gateway: gw, Compiler: compiler,
-		Hosts: deploy.Hosts{Domain: cfg.Domain, Region: cfg.Region}, Listen: listen, Version: cfg.Version, Logger: n.log})
+		Hosts: deploy.Hosts{Domain: cfg.Domain, Region: cfg.Region}, Listen: listen, Version: cfg.Version, Logger: n.log,
+		Usage: n.usage})
 	if err := n.runtime.Reload(ctx); err != nil {
 		// Serve what compiles; the log names what did not.
 		n.log.Error("some live deployments were not loaded", "error", err)
@@ -195,12 +221,25 @@ func (n *Node) Shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 			}
 		}
+		if n.usage != nil {
+			// The last quota counts reach SQLite before the store closes.
+			if err := n.usage.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("flush quota usage: %w", err))
+			}
+			n.usage = nil
+		}
 		n.closeAll()
 	})
 	return errors.Join(errs...)
 }
 
 func (n *Node) closeAll() {
+	if n.usage != nil {
+		_ = n.usage.Close(context.Background())
+	}
+	if n.wasm != nil {
+		_ = n.wasm.Close(context.Background())
+	}
 	for _, ln := range n.gwLns {
 		_ = ln.Close()
 	}

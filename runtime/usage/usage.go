@@ -60,9 +60,10 @@ type Guard struct {
 	log   *slog.Logger
 	table atomic.Pointer[table]
 
-	mu     sync.Mutex // guards stages and slots; never taken by Check
-	stages map[stageKey]*Stage
-	slots  map[slotKey]*slot
+	reloadMu sync.Mutex // serialises Reload, so the last one to finish read the store last
+	mu       sync.Mutex // guards stages and slots; never taken by Check
+	stages   map[stageKey]*Stage
+	slots    map[slotKey]*slot
 
 	flushMu sync.Mutex // serialises flushes
 	stop    chan struct{}
@@ -112,6 +113,8 @@ func (g *Guard) Reload(ctx context.Context) error {
 	if g.cfg.Source == nil {
 		return errors.New("usage: no source to reload from")
 	}
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
 	t, err := g.cfg.Source.KeyTable(ctx)
 	if err != nil {
 		return fmt.Errorf("usage: read key table: %w", err)

@@ -6,9 +6,11 @@
  * its exact WebAssembly signature and adds a few helpers that take C strings and caller-owned buffers.
  *
  * Nothing here allocates. Host functions that return a value of unknown length "probe": when the value is longer
- * than buf_limit, nothing is written and the needed length is returned, so a caller can retry with a larger buffer.
+ * than buf_limit, nothing is written and the needed length is returned. Retry with a buffer at least that large,
+ * and repeat until the returned length fits: a value can change between two calls (a KV value another instance
+ * rewrote). Most values fit in 1 KiB.
  *
- * Two layers, so that both stay one-to-one with the documentation:
+ * Three layers; the first two are one-to-one with the ABI:
  *   http_handler_<fn>   the http_handler import <fn>, exactly as specified (raw pointers and lengths);
  *   portico_host_<fn>   the portico import <fn>, exactly as specified;
  *   portico_<fn>        helpers on top of the two (C strings, split results).

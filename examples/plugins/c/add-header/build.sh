@@ -6,7 +6,7 @@
 # another layout, point WASI_SYSROOT at the sysroot (e.g. WASI_SYSROOT=/opt/wasi-sdk/share/wasi-sysroot).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-sdk="$here/../../../../wasm-sdk/c"
+cd "$here"
 CC="${CC:-clang}"
 
 sysroot=()
@@ -16,4 +16,4 @@ if [[ -n "${WASI_SYSROOT:-}" ]]; then sysroot=(--sysroot="$WASI_SYSROOT"); fi
 # constructors (the config is parsed there). -Wl,--strip-all drops names and debug info to keep the module small.
 set -x
 "$CC" --target=wasm32-wasi "${sysroot[@]}" -mexec-model=reactor -O2 -Wall -Wextra -Werror \
-    -I "$sdk" -Wl,--strip-all -o "$here/add-header.wasm" "$here/add-header.c"
+    -I ../../../../wasm-sdk/c -Wl,--strip-all -o add-header.wasm add-header.c

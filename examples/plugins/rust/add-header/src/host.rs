@@ -15,16 +15,18 @@ mod raw {
     }
 }
 
-/// The binding's config (JSON bytes). The first call probes the length; a second one reads it if it did not fit.
+/// The binding's config (JSON bytes). get_config "probes": when the value does not fit, nothing is written and its
+/// length comes back, so grow the buffer and ask again until it fits.
 pub fn config() -> Vec<u8> {
     let mut buf = vec![0u8; 256];
-    let mut len = unsafe { raw::get_config(buf.as_mut_ptr(), buf.len() as u32) } as usize;
-    if len > buf.len() {
+    loop {
+        let len = unsafe { raw::get_config(buf.as_mut_ptr(), buf.len() as u32) } as usize;
+        if len <= buf.len() {
+            buf.truncate(len);
+            return buf;
+        }
         buf.resize(len, 0);
-        len = unsafe { raw::get_config(buf.as_mut_ptr(), buf.len() as u32) } as usize;
     }
-    buf.truncate(len);
-    buf
 }
 
 pub fn log(level: i32, msg: &str) {

@@ -1,21 +1,28 @@
-//! A minimal reader for a flat JSON object whose values are all strings — enough for this example's config without
-//! pulling in serde.
+//! A minimal JSON object reader — enough for this example's config without pulling in serde.
 
-/// Calls `f(key, value)` for each field of a flat JSON object of strings.
-pub fn for_each_string_field<F>(json: &[u8], mut f: F) -> Result<(), &'static str>
+/// Calls `f(key, value)` for each field of a JSON object: `Some(bytes)` for a string value, `None` for any other value
+/// (a number, true/false/null, an object or an array), which is skipped.
+pub fn for_each_field<F>(json: &[u8], mut f: F) -> Result<(), &'static str>
 where
-    F: FnMut(&[u8], Vec<u8>) -> Result<(), &'static str>,
+    F: FnMut(&[u8], Option<Vec<u8>>) -> Result<(), &'static str>,
 {
     let mut r = Reader { s: json, i: 0 };
-    r.expect(b'{').ok_or("config must be a JSON object")?;
+    r.expect(b'{').ok_or("not a JSON object")?;
     r.skip_space();
     if r.peek() == Some(b'}') {
         r.i += 1;
     } else {
         loop {
-            let key = r.string().ok_or("config: expected a field name")?;
-            r.expect(b':').ok_or("config: expected ':'")?;
-            let value = r.string().ok_or("config: every field must be a string")?;
+            r.skip_space();
+            let key = r.string().ok_or("expected a field name")?;
+            r.expect(b':').ok_or("expected ':'")?;
+            r.skip_space();
+            let value = if r.peek() == Some(b'"') {
+                Some(r.string().ok_or("malformed string")?)
+            } else {
+                r.skip_value(0).ok_or("malformed JSON value")?;
+                None
+            };
             f(&key, value)?;
             r.skip_space();
             match r.peek() {
@@ -24,13 +31,13 @@ where
                     r.i += 1;
                     break;
                 }
-                _ => return Err("config: expected ',' or '}'"),
+                _ => return Err("expected ',' or '}'"),
             }
         }
     }
     r.skip_space();
     if r.i != r.s.len() {
-        return Err("config: trailing data after the object");
+        return Err("trailing data after the object");
     }
     Ok(())
 }
@@ -63,6 +70,51 @@ impl<'a> Reader<'a> {
             Some(())
         } else {
             None
+        }
+    }
+
+    /// Skips a value that is not a string: a number, a literal, or a nested object or array.
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
+        if depth > 32 {
+            return None;
+        }
+        self.skip_space();
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.i += 1;
+                self.skip_space();
+                if self.peek() == Some(close) {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    if open == b'{' {
+                        self.skip_space();
+                        self.string()?;
+                        self.expect(b':')?;
+                    }
+                    self.skip_value(depth + 1)?;
+                    self.skip_space();
+                    match self.next()? {
+                        b',' => continue,
+                        c if c == close => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            _ => {
+                let start = self.i;
+                while matches!(self.peek(), Some(b'0'..=b'9' | b'a'..=b'z' | b'-' | b'+' | b'.' | b'E')) {
+                    self.i += 1;
+                }
+                if self.i > start {
+                    Some(())
+                } else {
+                    None
+                }
+            }
         }
     }
 

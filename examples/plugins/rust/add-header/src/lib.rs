@@ -4,8 +4,9 @@
 //! {"header": "x-from-wasm", "value": "yes"}
 //! ```
 //!
-//! Built as a `cdylib` for wasm32-wasi with no external crates. The config is read on the first request of each
-//! instance; a bad config logs an error and traps, so the host discards the instance and answers with its error.
+//! Built as a `cdylib` for wasm32-wasi with no external crates. The config is read when the host runs `_initialize`
+//! (or, on a host that does not, on the first request); a bad config logs an error and traps, so the instance — and
+//! the deploy that creates it — fails.
 
 mod host;
 mod json;
@@ -26,29 +27,44 @@ fn load_config() -> Config {
     match parse(&host::config()) {
         Ok(c) => c,
         Err(msg) => {
-            host::log(host::LOG_ERROR, msg);
+            host::log(host::LOG_ERROR, &format!("add-header: config: {}", msg));
             core::arch::wasm32::unreachable()
         }
     }
 }
 
+/// Same rules as the Go example (examples/plugins/go/add-header): unknown fields are ignored and "value" may be
+/// absent (empty).
 fn parse(json: &[u8]) -> Result<Config, &'static str> {
-    let mut header = None;
-    let mut value = None;
-    json::for_each_string_field(json, |key, v| match key {
-        b"header" => {
-            header = Some(v);
-            Ok(())
+    let mut header = Vec::new();
+    let mut value = Vec::new();
+    json::for_each_field(json, |key, v| {
+        match key {
+            b"header" => header = v.ok_or(r#""header" must be a string"#)?,
+            b"value" => value = v.ok_or(r#""value" must be a string"#)?,
+            _ => {}
         }
-        b"value" => {
-            value = Some(v);
-            Ok(())
-        }
-        _ => Err("config: unknown field (want header, value)"),
+        Ok(())
     })?;
-    let header = header.filter(|h| !h.is_empty()).ok_or("config.header is required")?;
-    let value = value.ok_or("config.value is required")?;
+    if header.is_empty() || header.iter().any(|c| b" \t\r\n:\0".contains(c)) {
+        return Err(r#""header" must be a header name"#);
+    }
+    if value.iter().any(|c| b"\r\n\0".contains(c)) {
+        return Err(r#""value" must not contain CR, LF or NUL"#);
+    }
     Ok(Config { header, value })
+}
+
+extern "C" {
+    /// Runs static constructors (wasi-libc's and std's); the linker defines it.
+    fn __wasm_call_ctors();
+}
+
+/// The reactor entry point: the host calls it once, before any handler.
+#[no_mangle]
+pub extern "C" fn _initialize() {
+    unsafe { __wasm_call_ctors() };
+    CONFIG.with(|c| *c.borrow_mut() = Some(load_config()));
 }
 
 #[no_mangle]
