@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func startNode(t *testing.T, dir string, mutate ...func(*node.Config)) *node.Nod
 		Listen:      []string{"127.0.0.1:0"},
 		AdminListen: "127.0.0.1:0",
 		Version:     "e2e",
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      testLogger(),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -150,4 +151,12 @@ func expectContains(t *testing.T, s, want string) {
 	if !strings.Contains(s, want) {
 		t.Fatalf("%q does not contain %q", s, want)
 	}
+}
+
+// testLogger discards the node's log unless PORTICO_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("PORTICO_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

@@ -31,6 +31,11 @@ type exchange struct {
 	// preNext records response-header changes made before next: the backend's response replaces the response
 	// object, so they are replayed onto it, as a net/http middleware's w.Header() changes would survive.
 	preNext []headerOp
+	// preNextBody and preNextStatus are a response body written and a status set before next: like a net/http
+	// middleware writing before it calls the next handler, they come first (the backend's body follows) and the
+	// status stands.
+	preNextBody   []byte
+	preNextStatus int
 }
 
 type headerOp struct {
@@ -46,7 +51,7 @@ var _ abi.Exchange = (*exchange)(nil)
 
 func (e *exchange) reset(r *Request) {
 	*e = exchange{r: r, uri: e.uri[:0], reqTrailers: e.reqTrailers[:0], respTrls: e.respTrls[:0],
-		preNext: e.preNext[:0]}
+		preNext: e.preNext[:0], preNextBody: e.preNextBody[:0]}
 }
 
 // enter prepares the exchange for a call of b's plugin: writes of that call start by replacing a body.
@@ -235,11 +240,14 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 	if err := e.checkHeaderWrite(kind, name, value); err != nil {
 		return err
 	}
+	// Set replaces every value: fasthttp's Set alone replaces only the first of repeated fields.
 	switch kind {
 	case abi.HeaderRequest:
-		e.r.Ctx.Request.Header.SetBytesKV(name, value)
+		e.r.Ctx.Request.Header.DelBytes(name)
+		e.r.Ctx.Request.Header.AddBytesKV(name, value)
 	case abi.HeaderResponse:
-		e.r.Ctx.Response.Header.SetBytesKV(name, value)
+		e.r.Ctx.Response.Header.DelBytes(name)
+		e.r.Ctx.Response.Header.AddBytesKV(name, value)
 		e.recordPreNext('s', name, value)
 	default:
 		e.removeTrailer(kind, name)
@@ -254,13 +262,25 @@ func (e *exchange) recordPreNext(op byte, name, value []byte) {
 	}
 }
 
-// replayPreNext applies the response-header changes made before next to the response the backend produced.
-func (e *exchange) replayPreNext() {
-	h := &e.r.Ctx.Response.Header
+// replayPreNext applies the response changes made before next to the response the backend produced.
+// After a failed backend call the gateway's error response stands: only the headers are replayed.
+func (e *exchange) replayPreNext(backendFailed bool) {
+	resp := &e.r.Ctx.Response
+	if e.preNextStatus != 0 && !backendFailed {
+		resp.SetStatusCode(e.preNextStatus)
+	}
+	if len(e.preNextBody) > 0 && !backendFailed {
+		backend := append(e.r.scratch[:0], resp.Body()...)
+		resp.SetBody(e.preNextBody)
+		resp.AppendBody(backend)
+		e.r.scratch = backend
+	}
+	h := &resp.Header
 	for _, o := range e.preNext {
 		switch o.op {
 		case 's':
-			h.SetBytesKV(o.name, o.value)
+			h.DelBytes(o.name)
+			h.AddBytesKV(o.name, o.value)
 		case 'a':
 			h.AddBytesKV(o.name, o.value)
 		case 'r':
@@ -355,6 +375,9 @@ func (e *exchange) WriteBody(kind abi.BodyKind, p []byte) error {
 			e.r.Ctx.Response.SetBody(p)
 			e.respWrote, e.respRead = true, 0
 		}
+		if !e.afterNext {
+			e.preNextBody = append(e.preNextBody, p...)
+		}
 	default:
 		return abi.ErrInvalid
 	}
@@ -368,6 +391,9 @@ func (e *exchange) SetStatusCode(code uint32) error {
 		return abi.ErrInvalid
 	}
 	e.r.Ctx.Response.SetStatusCode(int(code))
+	if !e.afterNext {
+		e.preNextStatus = int(code)
+	}
 	return nil
 }
 

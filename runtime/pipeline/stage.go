@@ -182,8 +182,8 @@ func (route *Route) serve(s *Stage, r *Request) {
 		case route.http != nil:
 			isError = !route.http.serve(s, r)
 		}
-		if len(ex.preNext) > 0 {
-			ex.replayPreNext()
+		if len(ex.preNext) > 0 || len(ex.preNextBody) > 0 || ex.preNextStatus != 0 {
+			ex.replayPreNext(isError)
 		}
 	}
 	for i := passed - 1; i >= 0; i-- {

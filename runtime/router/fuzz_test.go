@@ -80,7 +80,7 @@ func refLookup(routes [][2]string, method, raw string) refResult {
 	switch {
 	case method != "ANY" && has[method]: // "ANY" on the wire is an unknown method
 		best.st, best.value = Found, method+" "+best.tmpl
-	case has["ANY"] && slices.Contains(slotNames[:slotANY], method):
+	case has["ANY"] && method != "": // ANY answers every method the node does not list itself
 		best.st, best.value = Found, "ANY "+best.tmpl
 	default:
 		best.st = MethodNotFound

@@ -53,10 +53,9 @@ const (
 
 var slotNames = [numSlots]string{"HEAD", "OPTIONS", "GET", "POST", "PUT", "DELETE", "PATCH", "ANY"}
 
-// requestSlot maps a request method to its slot, or -1. A request cannot ask for ANY: "ANY" on the wire is just an
-// unknown method. Unknown methods (TRACE, CONNECT, …) do not fall back to ANY either: the gateway only serves the
-// seven methods it models, so such a request gets MethodNotFound instead of reaching a backend. Matching is
-// case-sensitive, as HTTP methods are.
+// requestSlot maps a request method to its slot, or -1 for another method. Other methods (TRACE, custom ones)
+// can only reach a route declared ANY — the extension that means "whatever the method" — and get MethodNotFound
+// elsewhere. Matching is case-sensitive, as HTTP methods are.
 func requestSlot(m []byte) int {
 	switch string(m) { // switch on string(b) does not allocate
 	case "GET":
@@ -111,9 +110,9 @@ func (r *Router[T]) Lookup(method, rawPath []byte, p *Params) (v T, route *Route
 	h := r.tree[off : off+headerSize]
 	has, first := h[hHas], int(le32(h[hRoutes:]))
 	slot := requestSlot(method)
-	if slot >= 0 && has&(1<<slot) == 0 {
+	if slot < 0 || has&(1<<slot) == 0 {
 		slot = -1
-		if has&(1<<slotANY) != 0 {
+		if has&(1<<slotANY) != 0 && len(method) > 0 {
 			slot = slotANY
 		}
 	}

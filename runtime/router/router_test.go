@@ -136,7 +136,7 @@ func TestLookup(t *testing.T) {
 		{"ANY", "PUT", "/any/1", Found, "ANY /any/{id}", "/any/{id}", []string{"1"}},
 		{"method beats ANY", "GET", "/any/1", Found, "GET /any/{id}", "/any/{id}", []string{"1"}},
 		{"ANY answers HEAD", "HEAD", "/any/1", Found, "ANY /any/{id}", "/any/{id}", []string{"1"}},
-		{"ANY ignores unknown methods", "TRACE", "/any/1", MethodNotFound, "", "/any/{id}", []string{"1"}},
+		{"ANY takes other methods too", "TRACE", "/any/1", Found, "ANY /any/{id}", "/any/{id}", []string{"1"}},
 		{"lower-case method", "get", "/products", MethodNotFound, "", "/products", nil},
 		{"ANY is not a request method", "ANY", "/products", MethodNotFound, "", "/products", nil},
 		{"method not found", "PUT", "/products/1", MethodNotFound, "", "/products/{id}", []string{"1"}},
