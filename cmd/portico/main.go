@@ -27,6 +27,8 @@ Usage:
   portico rollback SERVICE STAGE DEPLOYMENT
   portico status
   portico module add NAME FILE | ls | rm NAME
+  portico plugin new [--lang go|c|assemblyscript] NAME
+  portico plugin test FILE.wasm [--config JSON] [--request 'GET /path'] [-H 'Name: value']… [--body FILE]
   portico domains ls | add HOST SERVICE STAGE [--base-path P] | rm HOST
   portico keys ls | create NAME [--description D] [--inactive] | show KEY
                | set KEY [--status ACTIVE|INACTIVE] [--name N] [--description D]
@@ -74,6 +76,7 @@ var commands = map[string]func(context.Context, []string, io.Writer) error{
 	"status":   runStatus,
 	"domains":  runDomains,
 	"module":   runModule,
+	"plugin":   runPlugin,
 	"keys":     runKeys,  // keys.go
 	"plans":    runPlans, // plans.go
 }
