@@ -80,7 +80,9 @@ func embedded(path string) []byte {
 }
 
 // rename replaces the example's name with the plugin's.
-func rename(b []byte, name string) []byte { return bytes.ReplaceAll(b, []byte("add-header"), []byte(name)) }
+func rename(b []byte, name string) []byte {
+	return bytes.ReplaceAll(b, []byte("add-header"), []byte(name))
+}
 
 func cProject(o Options, files map[string][]byte) error {
 	files[o.Name+".c"] = rename(embedded("examples/plugins/c/add-header/add-header.c"), o.Name)
