@@ -66,6 +66,8 @@ type Runtime struct {
 	mu       sync.Mutex                // serialises Reload; never taken by requests
 	compiled map[int64]*pipeline.Stage // by deployment ID: unchanged stages are reused across reloads
 	status   []admin.LiveStage
+	retiring map[*pipeline.Stage]*time.Timer
+	closed   bool
 }
 
 var (
@@ -101,7 +103,8 @@ func New(cfg Config) *Runtime {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Runtime{cfg: cfg, log: cfg.Logger, startedAt: time.Now(), compiled: map[int64]*pipeline.Stage{}}
+	return &Runtime{cfg: cfg, log: cfg.Logger, startedAt: time.Now(), compiled: map[int64]*pipeline.Stage{},
+		retiring: map[*pipeline.Stage]*time.Timer{}}
 }
 
 // Check compiles a snapshot without serving it.
@@ -189,11 +192,41 @@ func (rt *Runtime) retire(st *pipeline.Stage) {
 	if delay <= 0 {
 		delay = 90 * time.Second
 	}
-	time.AfterFunc(delay, func() {
-		if err := st.Close(); err != nil {
-			rt.log.Warn("closing a replaced stage", "service", st.ServiceID, "stage", st.Name, "error", err)
+	rt.retiring[st] = time.AfterFunc(delay, func() {
+		rt.mu.Lock()
+		_, pending := rt.retiring[st]
+		delete(rt.retiring, st)
+		rt.mu.Unlock()
+		if pending {
+			rt.closeStage(st)
 		}
 	})
+}
+
+func (rt *Runtime) closeStage(st *pipeline.Stage) {
+	if err := st.Close(); err != nil {
+		rt.log.Warn("closing a replaced stage", "service", st.ServiceID, "stage", st.Name, "error", err)
+	}
+}
+
+// Close releases every compiled stage's plugins, the served ones and those retiring, once the gateway has stopped
+// serving: the WASM runtime they run on is closed after them.
+func (rt *Runtime) Close() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.closed {
+		return
+	}
+	rt.closed = true
+	for st, timer := range rt.retiring {
+		timer.Stop()
+		rt.closeStage(st)
+	}
+	rt.retiring = map[*pipeline.Stage]*time.Timer{}
+	for _, st := range rt.compiled {
+		rt.closeStage(st)
+	}
+	rt.compiled = map[int64]*pipeline.Stage{}
 }
 
 // Status reports what is served.

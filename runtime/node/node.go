@@ -234,6 +234,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 }
 
 func (n *Node) closeAll() {
+	if n.runtime != nil {
+		n.runtime.Close() // plugin pools before the WASM runtime they run on
+	}
 	if n.usage != nil {
 		_ = n.usage.Close(context.Background())
 	}
