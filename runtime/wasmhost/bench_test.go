@@ -72,6 +72,7 @@ func BenchmarkGuestCall(b *testing.B) {
 func BenchmarkHeaderRewriteParallel(b *testing.B) {
 	p := benchmarkPlugin(b, PluginConfig{MinInstances: 1, MaxInstances: 0})
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		ex := memexchange.New(memexchange.Request{})
 		for pb.Next() {
@@ -90,10 +91,16 @@ func BenchmarkHeaderRewriteParallel(b *testing.B) {
 // BenchmarkInstanceCreation is the cost of one instance (instantiate, start, close): what the pool pays off the
 // request path when it grows or replaces an instance.
 func BenchmarkInstanceCreation(b *testing.B) {
-	for _, name := range []string{"header_rewrite", "roundtrip"} {
+	for _, name := range []string{"header_rewrite", "roundtrip", "goguest"} {
 		b.Run(name, func(b *testing.B) {
+			var wasm []byte
+			if name == "goguest" {
+				wasm = buildGoGuest(b)
+			} else {
+				wasm = guest(b, name)
+			}
 			r, _ := newTestRuntime(b, Config{})
-			m, err := r.Compile(context.Background(), name, guest(b, name))
+			m, err := r.Compile(context.Background(), name, wasm)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -108,5 +115,30 @@ func BenchmarkInstanceCreation(b *testing.B) {
 				in.close()
 			}
 		})
+	}
+}
+
+// BenchmarkGoGuestHeaderRewrite is BenchmarkHeaderRewrite with the plugin written in Go (testdata/goguest).
+func BenchmarkGoGuestHeaderRewrite(b *testing.B) {
+	r, _ := newTestRuntime(b, Config{})
+	m, err := r.Compile(context.Background(), "goguest", buildGoGuest(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := m.NewPlugin(context.Background(), PluginConfig{MinInstances: 1, MaxInstances: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close(); _ = m.Close() })
+	ex := memexchange.New(memexchange.Request{})
+	b.ReportAllocs()
+	for b.Loop() {
+		ex.Reset(memexchange.Request{})
+		next, reqCtx := p.HandleRequest(ex)
+		if !next {
+			b.Fatalf("status %d: %s", ex.Response().Status, ex.Response().Body)
+		}
+		ex.SetNext()
+		p.HandleResponse(ex, reqCtx, false)
 	}
 }

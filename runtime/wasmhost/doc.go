@@ -11,7 +11,7 @@
 // Guests export:
 //
 //	memory
-//	handle_request() -> i64                     // req_ctx<<32 | next
+//	handle_request() -> i64                     // req_ctx<<32 | next (next: low 32 bits, non-zero passes the request on)
 //	handle_response(req_ctx i32, is_error i32)
 //
 // and may export _initialize (a reactor: run once per instance, e.g. Go -buildmode=c-shared) or _start (a
@@ -60,13 +60,26 @@
 //
 // "wasi_snapshot_preview1" is provided for guests built with Go, TinyGo or C: real wall and monotonic clocks,
 // crypto/rand, no file system, no environment, no arguments; stdout and stderr go to the log with the plugin's
-// name. Sleeping returns at once (a request must not block in a guest).
+// name. Sleeping returns at once (a request must not block in a guest). The import module "portico_runtime" is
+// reserved: the host adds it to every module (see below).
+//
+// # Limits
+//
+// Modules are checked before wazero decodes them (at most MaxModuleSize bytes, at most 50 000 locals per
+// function, every count backed by what it counts: wazero would otherwise allocate by forged counts). Every
+// instance's memory is capped (Config.MemoryLimitPages): memory.grow beyond it fails in the guest. Each guest call
+// has a deadline (CallTimeout): Compile rewrites the module so that loops and calls count down a budget and
+// regularly call back into the host, which stops a guest past its deadline within about a thousand steps, and
+// lets Go's scheduler and GC preempt it meanwhile (interrupt.go explains why not wazero's context deadlines).
+// Time spent waiting for http_call does not count. _initialize, _start and a start section run under
+// Config.StartTimeout the same way.
 //
 // # Failures
 //
-// A guest call that traps, panics, exits, exceeds its deadline (CallTimeout), runs out of memory (the memory cap),
-// passes a pointer outside its memory, or makes a call the Exchange refuses (e.g. set_uri after next, an invalid
-// header) fails its request with a generic 500 (code "plugin_failed") while the log gets the reason; the instance
-// is discarded and replaced off the request path. When every instance is busy for longer than QueueTimeout, the
-// request gets a 503 (code "plugin_busy").
+// A guest call that traps, panics, exits, exceeds its deadline, passes a pointer outside its memory, or makes a
+// call the Exchange refuses (set_uri after next, an invalid header, a trailer without FeatureTrailers…) fails its
+// request with a generic 500 {"error":{"code":"plugin_failed",…}} written through the Exchange (see
+// ErrorResponder), while the log gets the reason with the plugin's name and the request ID; the instance is
+// discarded and replaced off the request path. When every instance stays busy for QueueTimeout, the request gets
+// a 503 with the code "plugin_busy".
 package wasmhost

@@ -41,7 +41,7 @@ func compileGuests() {
 	for _, src := range append(sources, more...) {
 		name := strings.TrimSuffix(strings.TrimPrefix(src, "testdata/"), ".wat")
 		out := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".wasm")
-		if msg, err := exec.Command(wat2wasm, src, "-o", out).CombinedOutput(); err != nil {
+		if msg, err := exec.Command(wat2wasm, "--debug-names", src, "-o", out).CombinedOutput(); err != nil {
 			guests.err = fmt.Errorf("wat2wasm %s: %v\n%s", src, err, msg)
 			return
 		}

@@ -112,6 +112,11 @@ var porticoFuncs = []hostFunc{
 	fn("now_unix_nano", nowUnixNano, "", i64),
 }
 
+// runtimeFuncs is the hidden module only instrumented guests import (interrupt.go).
+var runtimeFuncs = []hostFunc{
+	fn(funcYield, yield, ""),
+}
+
 // instantiateHostModule registers funcs as the import module name in r.
 func instantiateHostModule(ctx context.Context, r wazero.Runtime, name string, funcs []hostFunc) error {
 	b := r.NewHostModuleBuilder(name)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -15,21 +14,22 @@ import (
 
 // instance is one instantiated guest. It serves one request at a time, from HandleRequest to HandleResponse, and
 // owns everything a call needs, allocated once: the call stack, the context handed to wazero (through which host
-// functions find the instance), the deadline timer and the host functions' scratch buffers.
+// functions find the instance), the deadline and the host functions' scratch buffers.
 type instance struct {
 	p              *Plugin
 	mod            api.Module
 	handleRequest  api.Function
 	handleResponse api.Function
-	interrupt      api.MutableGlobal // see interrupt.go
 	slot           int
 
-	ctx     callContext
-	stack   [2]uint64 // handle_request: 0 params, 1 result; handle_response: 2 params, 0 results
-	timer   *time.Timer
-	start   time.Time // when the running call's deadline was armed
-	left    time.Duration
-	expired atomic.Bool // the deadline fired: the guest was interrupted, or will be at its next check
+	ctx   callContext
+	stack [2]uint64 // handle_request: 0 params, 1 result; handle_response: 2 params, 0 results
+
+	// The running call's deadline, checked by yield (see interrupt.go): the clock starts at the call's first
+	// yield, which costs nothing to calls that never loop long, and stops while the host waits for http_call.
+	limit   time.Duration
+	started time.Time
+	expired bool
 
 	features abi.Features // enabled during _start/_initialize: they hold for every request
 
@@ -37,7 +37,8 @@ type instance struct {
 	ex            abi.Exchange  // during a guest call
 	gen           uint32        // lease generation, bumped for every request bound to the instance
 	boundGen      atomic.Uint32 // the generation of the request holding the instance until HandleResponse; 0: none
-	boundAt       atomic.Int64  // when it was bound (Unix ns), to reclaim instances a chain never released
+	seenGen       uint32        // reclaimStale's last sighting of a bound generation, under Plugin.reclaimMu
+	seenAt        int64         // and when (Unix ns)
 	guestCtx      uint32        // the guest's req_ctx
 	wroteResponse bool          // the guest wrote the response body during the current call
 	scratch       []byte
@@ -49,7 +50,7 @@ type instance struct {
 
 // callContext is the context.Context of every call into an instance, one per instance. wazero passes it to host
 // functions unchanged, so current() finds the instance with a type assertion: no per-call context, no lookup.
-// Deadlines do not go through it (see interrupt.go).
+// Deadlines do not go through it but through yield (see interrupt.go).
 type callContext struct{ in *instance }
 
 func (c *callContext) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -85,27 +86,21 @@ func (in *instance) logEnabled(level abi.LogLevel) bool {
 func (p *Plugin) newInstance(slot int) (*instance, error) {
 	in := &instance{p: p, slot: slot, scratch: make([]byte, 0, 256)}
 	in.ctx.in = in
-	in.timer = time.AfterFunc(math.MaxInt64, in.expire)
-	in.timer.Stop()
-
 	m := p.mod
 	mod, err := m.rt.wr.InstantiateModule(&in.ctx, m.compiled, p.modConfig)
 	if err != nil {
 		return nil, startError(m.name, "instantiation", err, false)
 	}
 	in.mod = mod
-	in.interrupt = mod.ExportedGlobal(exportInterrupt).(api.MutableGlobal)
 	for _, name := range []string{exportWasmStart, m.start} {
 		fn := mod.ExportedFunction(name)
 		if name == "" || fn == nil {
 			continue
 		}
-		in.arm(p.startTimeout)
-		err := fn.CallWithStack(&in.ctx, in.stack[:])
-		fired := !in.timer.Stop()
-		if err != nil || fired || mod.IsClosed() {
+		err := in.run(fn, nil, p.startTimeout)
+		if err != nil || mod.IsClosed() {
 			in.close()
-			return nil, startError(m.name, name, err, fired)
+			return nil, startError(m.name, name, err, errors.Is(err, errDeadline))
 		}
 	}
 	p.created.Add(1)
@@ -114,53 +109,47 @@ func (p *Plugin) newInstance(slot int) (*instance, error) {
 	return in, nil
 }
 
-// expire runs on the timer's goroutine when a call overruns: the guest traps at its next loop iteration or
-// function call.
-func (in *instance) expire() {
-	in.expired.Store(true)
-	in.interrupt.Set(1)
-}
-
-// arm starts the deadline of a call.
-func (in *instance) arm(d time.Duration) {
-	in.start = time.Now()
-	in.left = d
-	in.timer.Reset(d)
-}
-
-// pauseDeadline stops the clock while the host waits on the network for the guest (http_call).
-func (in *instance) pauseDeadline() {
-	if in.timer.Stop() {
-		in.left -= time.Since(in.start)
-	}
-}
-
-func (in *instance) resumeDeadline() {
-	if in.expired.Load() {
-		return
-	}
-	in.start = time.Now()
-	in.timer.Reset(max(in.left, 0))
-}
-
-// call runs fn with the instance's stack under the call deadline. Any error means the instance must be
-// discarded; a deadline that fires as the call returns counts as exceeded, since the interrupt is now set for
-// good.
+// call runs fn with the instance's stack on behalf of ex, under the call deadline. Any error means the instance
+// must be discarded.
 func (in *instance) call(fn api.Function, ex abi.Exchange) error {
-	in.ex, in.wroteResponse = ex, false
-	in.arm(in.p.callTimeout)
+	in.wroteResponse = false
+	return in.run(fn, ex, in.p.callTimeout)
+}
+
+func (in *instance) run(fn api.Function, ex abi.Exchange, limit time.Duration) error {
+	in.ex, in.limit, in.started = ex, limit, time.Time{}
 	err := fn.CallWithStack(&in.ctx, in.stack[:])
-	fired := !in.timer.Stop()
 	in.ex = nil
-	if err == nil && fired {
-		err = errDeadline
-	}
 	return err
+}
+
+// yield is portico_runtime.yield, called by instrumented guests every yieldEvery loop iterations or calls. Being
+// Go, it lets the scheduler and the GC preempt the guest's goroutine; it traps the guest past its deadline.
+func yield(ctx context.Context, _ api.Module, _ []uint64) {
+	in := current(ctx)
+	now := time.Now()
+	switch {
+	case in.started.IsZero():
+		in.started = now
+	case now.Sub(in.started) > in.limit:
+		in.expired = true
+		fault("yield", errDeadline)
+	}
+}
+
+// pauseDeadline and resumeDeadline stop the clock while the host waits on the network for the guest
+// (http_call): waiting is not the guest's time.
+func (in *instance) pauseDeadline() time.Time { return time.Now() }
+
+func (in *instance) resumeDeadline(paused time.Time) {
+	if !in.started.IsZero() {
+		in.started = in.started.Add(time.Since(paused))
+	}
 }
 
 // failure explains a failed call for the log.
 func (in *instance) failure(err error) error {
-	if in.expired.Load() || errors.Is(err, errDeadline) {
+	if in.expired || errors.Is(err, errDeadline) {
 		return &deadlineError{limit: in.p.callTimeout, err: err}
 	}
 	return err
@@ -172,13 +161,12 @@ type deadlineError struct {
 }
 
 func (e *deadlineError) Error() string {
-	return "exceeded its deadline of " + e.limit.String() + " (interrupted: " + e.err.Error() + ")"
+	return "exceeded its deadline of " + e.limit.String() + ": " + e.err.Error()
 }
 func (e *deadlineError) Unwrap() error { return e.err }
 
 // close releases the guest's memory. The Plugin accounts for it (destroy).
 func (in *instance) close() {
-	in.timer.Stop()
 	if in.mod != nil {
 		_ = in.mod.Close(context.Background())
 	}

@@ -40,6 +40,9 @@ type Module struct {
 // Compile compiles and validates wasm (see Validate for the rules). name identifies the module in errors and
 // logs. Compiling the same bytes again is cheap: the machine code comes from the cache.
 func (r *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	if err := admit(wasm); err != nil {
+		return nil, invalid(name, err.Error())
+	}
 	instrumented, err := instrument(wasm)
 	if err != nil {
 		return nil, r.originalError(ctx, name, wasm, fmt.Errorf("cannot instrument the module: %w", err))
@@ -48,7 +51,7 @@ func (r *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modul
 	if err != nil {
 		return nil, r.originalError(ctx, name, wasm, err)
 	}
-	if err := checkModule(compiled); err != nil {
+	if err := checkModule(compiled, true); err != nil {
 		_ = compiled.Close(ctx)
 		return nil, invalid(name, err.Error())
 	}

@@ -3,6 +3,7 @@ package wasmhost
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -29,7 +30,8 @@ type PluginConfig struct {
 	// AllowHosts, when not empty, restricts http_call to these hosts before the Exchange applies its own
 	// allow-list: "api.example.com" (any port), "api.example.com:8443", or "*.example.com" (subdomains).
 	AllowHosts []string
-	// CallTimeout bounds each guest call (the Runtime's CallTimeout when zero).
+	// CallTimeout bounds the time of each guest call, waiting for http_call excepted (the Runtime's CallTimeout
+	// when zero). A guest past it is stopped within about a thousand loop iterations or calls.
 	CallTimeout time.Duration
 	// QueueTimeout is how long a request waits for a free instance before it is answered 503 (default 250 ms).
 	QueueTimeout time.Duration
@@ -68,16 +70,17 @@ type Plugin struct {
 	allow        [][]byte
 	min          int
 
-	idle     chan *instance             // free instances
-	slots    []atomic.Pointer[instance] // every live instance by slot; req_ctx names a slot
-	freeN    atomic.Int32               // len(free), read without the lock
-	growing  atomic.Int32               // creations in progress
-	mu       sync.Mutex                 // free, closed transitions
-	free     []int                      // slots without an instance
-	closed   atomic.Bool
-	created  atomic.Int64 // instances ever created, for tests and metrics
-	creating sync.WaitGroup
-	finish   sync.Once
+	idle      chan *instance             // free instances
+	slots     []atomic.Pointer[instance] // every live instance by slot; req_ctx names a slot
+	freeN     atomic.Int32               // len(free), read without the lock
+	growing   atomic.Int32               // creations in progress
+	mu        sync.Mutex                 // free, closed transitions
+	free      []int                      // slots without an instance
+	reclaimMu sync.Mutex                 // serialises reclaimStale
+	closed    atomic.Bool
+	created   atomic.Int64 // instances ever created, for tests and metrics
+	creating  sync.WaitGroup
+	finish    sync.Once
 }
 
 var (
@@ -181,7 +184,6 @@ func (p *Plugin) HandleRequest(ex abi.Exchange) (next bool, reqCtx uint32) {
 	if in.gen == 0 {
 		in.gen = 1
 	}
-	in.boundAt.Store(in.start.UnixNano())
 	in.boundGen.Store(in.gen)
 	return true, in.gen<<slotBits | uint32(in.slot+1)
 }
@@ -222,59 +224,14 @@ func (p *Plugin) begin(in *instance, ex abi.Exchange) {
 	}
 }
 
-// bound claims the instance reqCtx names, or returns nil when it is gone (reclaimed, or a stale reqCtx).
-func (p *Plugin) bound(reqCtx uint32) *instance {
-	slot := int(reqCtx&(1<<slotBits-1)) - 1
-	if slot < 0 || slot >= len(p.slots) {
-		return nil
-	}
-	in := p.slots[slot].Load()
-	if in == nil || !in.boundGen.CompareAndSwap(reqCtx>>slotBits, 0) {
-		return nil
-	}
-	return in
-}
-
-// acquire takes a free instance, waiting up to QueueTimeout; nil means none freed up in time.
-func (p *Plugin) acquire() *instance {
-	select {
-	case in := <-p.idle:
-		if len(p.idle) == 0 && p.freeN.Load() > 0 && p.growing.Load() == 0 {
-			p.grow() // keep a spare ready for the next request
-		}
-		return in
-	default:
-	}
-	if p.closed.Load() {
-		return nil
-	}
-	p.reclaimStale()
-	p.grow()
-	t := time.NewTimer(p.queueTimeout)
-	defer t.Stop()
-	select {
-	case in := <-p.idle:
-		return in
-	case <-t.C:
-		return nil
-	}
-}
-
-// put returns a healthy instance to the pool.
-func (p *Plugin) put(in *instance) {
-	if p.closed.Load() {
-		p.destroy(in)
-		return
-	}
-	p.idle <- in // never blocks: the channel holds every instance there can be
-	if p.closed.Load() {
-		p.drain() // Close ran meanwhile and may have missed it
-	}
-}
-
 // failed discards in after a failed call, answers the request with a generic 500 and logs the reason.
 func (p *Plugin) failed(in *instance, ex abi.Exchange, fn string, err error) {
-	p.log.Error("plugin failed", "call", fn, logKeyRequestID, requestID(ex), "error", in.failure(err))
+	attrs := []any{"call", fn, logKeyRequestID, requestID(ex), "error", in.failure(err)}
+	var f *guestFault
+	if errors.As(err, &f) {
+		attrs = append(attrs, "hostFunction", f.fn) // the guest broke a rule: name the call it made
+	}
+	p.log.Error("plugin failed", attrs...)
 	p.destroy(in)
 	p.grow() // replace it, off the request path
 	respondError(ex, 500, codePluginFailed, msgPluginFailed)
@@ -290,141 +247,4 @@ func (p *Plugin) busy(ex abi.Exchange) {
 	p.log.Warn("no plugin instance free", "waited", p.queueTimeout, "instances", len(p.slots),
 		logKeyRequestID, requestID(ex))
 	respondError(ex, 503, codePluginBusy, msgPluginBusy)
-}
-
-// grow starts creating one instance in the background when the pool has room.
-func (p *Plugin) grow() {
-	slot, ok := p.takeSlot()
-	if !ok {
-		return
-	}
-	p.growing.Add(1)
-	p.creating.Add(1)
-	go func() {
-		defer p.creating.Done()
-		defer p.growing.Add(-1)
-		in, err := p.newInstance(slot)
-		if err != nil {
-			p.log.Error("cannot create a plugin instance", "error", err)
-			p.freeSlot(slot)
-			return
-		}
-		p.slots[slot].Store(in)
-		p.put(in)
-	}()
-}
-
-func (p *Plugin) takeSlot() (int, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed.Load() || len(p.free) == 0 {
-		return 0, false
-	}
-	slot := p.free[len(p.free)-1]
-	p.free = p.free[:len(p.free)-1]
-	p.freeN.Add(-1)
-	return slot, true
-}
-
-func (p *Plugin) freeSlot(slot int) {
-	p.mu.Lock()
-	p.free = append(p.free, slot)
-	p.freeN.Add(1)
-	done := p.closed.Load() && len(p.free) == len(p.slots)
-	p.mu.Unlock()
-	if done {
-		p.finish.Do(p.mod.release)
-	}
-}
-
-// destroy closes in and frees its slot; it runs once per instance.
-func (p *Plugin) destroy(in *instance) {
-	if !in.dead.CompareAndSwap(false, true) {
-		return
-	}
-	p.slots[in.slot].CompareAndSwap(in, nil)
-	in.close()
-	p.freeSlot(in.slot)
-}
-
-// reclaimStale takes back instances bound to a request for longer than leaseTimeout: a chain that never called
-// HandleResponse must not shrink the pool forever. It runs only when the pool is exhausted.
-func (p *Plugin) reclaimStale() {
-	cutoff := time.Now().Add(-p.leaseTimeout).UnixNano()
-	for i := range p.slots {
-		in := p.slots[i].Load()
-		if in == nil {
-			continue
-		}
-		gen := in.boundGen.Load()
-		if gen == 0 || in.boundAt.Load() > cutoff || !in.boundGen.CompareAndSwap(gen, 0) {
-			continue
-		}
-		p.log.Error("reclaimed a plugin instance whose request never called handle_response",
-			"after", p.leaseTimeout)
-		p.destroy(in)
-	}
-}
-
-// Instances reports how many instances are alive (idle or serving), creations in progress included.
-func (p *Plugin) Instances() int { return len(p.slots) - int(p.freeN.Load()) }
-
-// Close implements abi.Closer: it closes idle instances now and the others as their requests finish; the module
-// is released when the last one is closed. New requests are answered 503.
-func (p *Plugin) Close() error {
-	p.mu.Lock()
-	already := p.closed.Swap(true)
-	done := len(p.free) == len(p.slots)
-	p.mu.Unlock()
-	if already {
-		return nil
-	}
-	p.drain()
-	p.creating.Wait()
-	p.drain()
-	if done {
-		p.finish.Do(p.mod.release)
-	}
-	return nil
-}
-
-func (p *Plugin) drain() {
-	for {
-		select {
-		case in := <-p.idle:
-			p.destroy(in)
-		default:
-			return
-		}
-	}
-}
-
-// allowed applies AllowHosts to an http_call URL.
-func (p *Plugin) allowed(url []byte) bool {
-	if len(p.allow) == 0 {
-		return true
-	}
-	host := hostOf(url)
-	if len(host) == 0 {
-		return false
-	}
-	hostOnly := host
-	if i := bytes.LastIndexByte(host, ':'); i >= 0 && !bytes.HasSuffix(host, []byte("]")) {
-		hostOnly = host[:i]
-	}
-	for _, a := range p.allow {
-		switch {
-		case bytes.HasPrefix(a, []byte("*.")):
-			if len(hostOnly) > len(a)-1 && equalFoldSuffix(hostOnly, a[1:]) {
-				return true
-			}
-		case bytes.EqualFold(a, host), bytes.EqualFold(a, hostOnly):
-			return true
-		}
-	}
-	return false
-}
-
-func equalFoldSuffix(s, suffix []byte) bool {
-	return len(s) >= len(suffix) && bytes.EqualFold(s[len(s)-len(suffix):], suffix)
 }

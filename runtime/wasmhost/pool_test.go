@@ -92,11 +92,15 @@ func TestHandleResponseModes(t *testing.T) {
 func TestStaleLeaseIsReclaimed(t *testing.T) {
 	r, logs := newTestRuntime(t, Config{})
 	p := newTestPlugin(t, r, "roundtrip", PluginConfig{Config: []byte("c"), MaxInstances: 1,
-		QueueTimeout: time.Second})
+		QueueTimeout: 10 * time.Millisecond})
 	p.leaseTimeout = time.Millisecond
 
 	abandoned := memexchange.New(memexchange.Request{})
 	_, reqCtx := p.HandleRequest(abandoned) // the chain "forgets" HandleResponse
+	first := memexchange.New(memexchange.Request{})
+	if serve(p, first, okBackend()) { // the pool is exhausted: the scan notes the stuck instance
+		t.Fatal("served without a free instance")
+	}
 	time.Sleep(5 * time.Millisecond)
 
 	ex := memexchange.New(memexchange.Request{})

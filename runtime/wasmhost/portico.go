@@ -90,9 +90,9 @@ func httpCall(ctx context.Context, mod api.Module, stack []uint64) {
 	}
 	// Time spent waiting for the network is not the guest's: the deadline pauses so that a call may use its own
 	// timeout without the instance being killed for it.
-	in.pauseDeadline()
+	paused := in.pauseDeadline()
 	err := ex.HTTPCall(req, resp)
-	in.resumeDeadline()
+	in.resumeDeadline(paused)
 	*req = abi.CallRequest{} // drop the views of guest memory
 	stack[0] = i32Result(callResult(err, resp.Status))
 }
@@ -156,4 +156,34 @@ func hostOf(url []byte) []byte {
 		rest = rest[i+1:] // userinfo
 	}
 	return rest
+}
+
+// allowed applies AllowHosts to an http_call URL.
+func (p *Plugin) allowed(url []byte) bool {
+	if len(p.allow) == 0 {
+		return true
+	}
+	host := hostOf(url)
+	if len(host) == 0 {
+		return false
+	}
+	hostOnly := host
+	if i := bytes.LastIndexByte(host, ':'); i >= 0 && !bytes.HasSuffix(host, []byte("]")) {
+		hostOnly = host[:i]
+	}
+	for _, a := range p.allow {
+		switch {
+		case bytes.HasPrefix(a, []byte("*.")):
+			if len(hostOnly) > len(a)-1 && equalFoldSuffix(hostOnly, a[1:]) {
+				return true
+			}
+		case bytes.EqualFold(a, host), bytes.EqualFold(a, hostOnly):
+			return true
+		}
+	}
+	return false
+}
+
+func equalFoldSuffix(s, suffix []byte) bool {
+	return len(s) >= len(suffix) && bytes.EqualFold(s[len(s)-len(suffix):], suffix)
 }

@@ -61,8 +61,8 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	r := &Runtime{cfg: cfg, log: cfg.Logger}
 
-	// Not WithCloseOnContextDone: deadlines interrupt guests through instrumented code instead, without a
-	// goroutine per call (interrupt.go).
+	// Not WithCloseOnContextDone: deadlines stop guests through instrumented code instead, without a goroutine
+	// per call (interrupt.go).
 	rc := wazero.NewRuntimeConfig().WithMemoryLimitPages(cfg.MemoryLimitPages)
 	if cfg.CacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
@@ -85,6 +85,9 @@ func (r *Runtime) instantiateHostModules(ctx context.Context) error {
 		return fmt.Errorf("wasmhost: host module %s: %w", moduleWASI, err)
 	}
 	if err := instantiateHostModule(ctx, r.wr, moduleHTTPHandler, httpHandlerFuncs); err != nil {
+		return err
+	}
+	if err := instantiateHostModule(ctx, r.wr, moduleRuntime, runtimeFuncs); err != nil {
 		return err
 	}
 	return instantiateHostModule(ctx, r.wr, modulePortico, porticoFuncs)

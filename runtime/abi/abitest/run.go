@@ -203,10 +203,9 @@ var headerCases = []testCase{
 }
 
 var trailerCases = []testCase{
-	{"trailers need FeatureTrailers", nil, func(t *testing.T, h Harness) {
+	{"changing trailers needs FeatureTrailers, reading them does not", nil, func(t *testing.T, h Harness) {
 		ex := h.Exchange()
-		wantStrings(t, "trailer names", headerNames(t, ex, abi.HeaderRequestTrailers), nil)
-		wantStrings(t, "trailer values", headerValues(t, ex, abi.HeaderRequestTrailers, "x-trl"), nil)
+		wantStrings(t, "request trailer", headerValues(t, ex, abi.HeaderRequestTrailers, "x-trl"), []string{"t"})
 		wantErr(t, "SetHeader request trailer",
 			ex.SetHeader(abi.HeaderRequestTrailers, []byte("x"), []byte("v")), abi.ErrFeature)
 		wantErr(t, "AddHeader response trailer",

@@ -31,7 +31,7 @@
 //     FeatureBufferRequest and reading the request body.
 //
 // Always:
-//   - trailers need FeatureTrailers: without it, trailer reads find nothing and changes return abi.ErrFeature;
+//   - changing trailers needs FeatureTrailers (abi.ErrFeature without it); reading them does not, as upstream;
 //   - header names must be RFC 9110 tokens and values must not contain CR, LF or NUL (abi.ErrInvalid), the same for
 //     methods; set_uri needs a path starting with "/", without dot segments, CR, LF, NUL, space or "#";
 //   - status codes are 100–999; unknown header or body kinds are abi.ErrInvalid for changes and empty for reads;

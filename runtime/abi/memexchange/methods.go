@@ -59,20 +59,16 @@ func (e *Exchange) ProtocolVersion() []byte { return e.proto }
 // SourceAddr implements abi.Exchange.
 func (e *Exchange) SourceAddr() []byte { return e.addr }
 
-// headers returns the list of kind, or nil for an unknown kind or trailers without FeatureTrailers.
+// headers returns the list of kind, or nil for an unknown kind.
 func (e *Exchange) headers(kind abi.HeaderKind) *fields {
 	switch kind {
 	case abi.HeaderRequest:
 		return &e.reqHeader
 	case abi.HeaderResponse:
 		return &e.respHeader
-	case abi.HeaderRequestTrailers, abi.HeaderResponseTrailers:
-		if !e.features.Has(abi.FeatureTrailers) {
-			return nil
-		}
-		if kind == abi.HeaderRequestTrailers {
-			return &e.reqTrailer
-		}
+	case abi.HeaderRequestTrailers:
+		return &e.reqTrailer
+	case abi.HeaderResponseTrailers:
 		return &e.respTrailer
 	}
 	return nil
