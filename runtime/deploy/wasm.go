@@ -12,6 +12,9 @@ import (
 	"github.com/portico-gateway/portico/storage"
 )
 
+// DefaultWASMInstances bounds a WASM plugin's instance pool when its config does not (maxInstances).
+const DefaultWASMInstances = 32
+
 // Modules compiles the WASM modules deployments pin, once per digest: a redeploy that keeps a module reuses its
 // compiled code, and the on-disk compilation cache of the wasm runtime makes a restart cheap too.
 type Modules struct {
@@ -71,6 +74,12 @@ func (s snapshotModules) NewPlugin(ctx context.Context, bc abi.BuildContext, cfg
 	} else {
 		name += " at " + bc.Path
 	}
-	return mod.NewPlugin(ctx, wasmhost.PluginConfig{Name: name, Config: cfg.Config, MaxInstances: cfg.MaxInstances,
+	maxInstances := cfg.MaxInstances
+	if maxInstances == 0 {
+		// An instance stays with its request across the backend call, so the pool bounds the requests in flight
+		// through the plugin: 2×GOMAXPROCS would cap a slow backend at a few dozen requests per second.
+		maxInstances = DefaultWASMInstances
+	}
+	return mod.NewPlugin(ctx, wasmhost.PluginConfig{Name: name, Config: cfg.Config, MaxInstances: maxInstances,
 		AllowHosts: cfg.AllowHosts, CallTimeout: time.Duration(cfg.TimeoutMs) * time.Millisecond})
 }

@@ -54,10 +54,19 @@ func (e *exchange) reset(r *Request) {
 		preNext: e.preNext[:0], preNextBody: e.preNextBody[:0]}
 }
 
-// enter prepares the exchange for a call of b's plugin: writes of that call start by replacing a body.
+// enter prepares the exchange for a call of b's plugin: reads of that call start at the beginning of a body and
+// writes start by replacing it.
 func (e *exchange) enter(b *Binding) {
 	e.binding = b
 	e.reqWrote, e.respWrote = false, false
+	e.reqRead, e.respRead = 0, 0
+}
+
+// RespondError answers the request with the gateway's own JSON error, replacing whatever the plugin wrote (the
+// WASM host calls it when a guest fails: no guest output, and no trap text, reaches the client).
+func (e *exchange) RespondError(status int, code, message string) {
+	e.preNext, e.preNextBody, e.preNextStatus = e.preNext[:0], e.preNextBody[:0], 0
+	WriteError(e.r.Ctx, status, code, message, e.r.requestID)
 }
 
 func (e *exchange) EnableFeatures(f abi.Features) abi.Features {
