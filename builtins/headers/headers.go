@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/ctxvar"
@@ -121,18 +122,26 @@ func validName(s string) bool {
 	return true
 }
 
-// apply changes kind's headers. The value buffer lives on the stack for typical values.
+// apply changes kind's headers.
 func (c *compiled) apply(ex abi.Exchange, kind abi.HeaderKind) {
 	for _, name := range c.remove {
 		_ = ex.RemoveHeader(kind, name)
 	}
-	var buf [512]byte
+	if len(c.set) == 0 {
+		return
+	}
+	// A buffer passed to an Exchange method escapes, so it comes from a pool rather than the stack.
+	buf := valuePool.Get().(*[]byte)
 	for i := range c.set {
 		h := &c.set[i]
-		v := h.value.AppendLookup(buf[:0], ex, ctxvar.HeaderValue)
+		v := h.value.AppendLookup((*buf)[:0], ex, ctxvar.HeaderValue)
 		_ = ex.SetHeader(kind, h.name, v)
+		*buf = v[:0]
 	}
+	valuePool.Put(buf)
 }
+
+var valuePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Request is the request-header plugin.
 type Request struct{ c *compiled }

@@ -6,6 +6,7 @@ package ctxvar
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/portico-gateway/portico/runtime/router"
 )
@@ -223,18 +224,28 @@ type Lookup interface {
 // AppendLookup expands the template onto dst like Append, resolving variables by name through l. Built-in plugins
 // use it: they reach the request only through the plugin ABI.
 func (t *Template) AppendLookup(dst []byte, l Lookup, esc Escape) []byte {
-	var tmp [256]byte
+	var tmp *[]byte
 	for i := range t.parts {
 		p := &t.parts[i]
 		if p.v == nil {
 			dst = append(dst, p.lit...)
 			continue
 		}
-		val, _ := l.ContextVar(p.name, tmp[:0])
+		if tmp == nil {
+			// A buffer handed to an interface method escapes: a stack array would cost an allocation per call.
+			tmp = scratchPool.Get().(*[]byte)
+		}
+		val, _ := l.ContextVar(p.name, (*tmp)[:0])
 		dst = appendEscaped(dst, val, esc, p.v.Kind == PathGreedy)
+		*tmp = val[:0]
+	}
+	if tmp != nil {
+		scratchPool.Put(tmp)
 	}
 	return dst
 }
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // AppendEscaped appends val to dst escaped with esc (PathEscape treats val as one segment).
 func AppendEscaped(dst, val []byte, esc Escape) []byte { return appendEscaped(dst, val, esc, false) }

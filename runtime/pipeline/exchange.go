@@ -493,12 +493,23 @@ func validToken(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+		if !tokenChar[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenChar marks the bytes a token may hold: visible ASCII except the delimiters.
+var tokenChar = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte(`"(),/:;<=>?@[\]{}`) {
+		t[c] = false
+	}
+	return t
+}()
 
 // validValue refuses CR, LF and NUL, which would let a value start a new header line.
 func validValue(b []byte) bool { return bytes.IndexAny(b, "\r\n\x00") < 0 }
