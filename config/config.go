@@ -311,9 +311,13 @@ func (d *Document) readModules(dir string) error {
 		if m.File == "" {
 			continue
 		}
+		// A relative path is relative to the configuration file; failing that, to the working directory (the
+		// contract example names ./examples/… from the repository root).
 		p := m.File
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
+			if beside := filepath.Join(dir, p); fileExists(beside) || !fileExists(p) {
+				p = beside
+			}
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -322,6 +326,11 @@ func (d *Document) readModules(dir string) error {
 		m.WASM = b
 	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // Marshal writes the document as YAML.
