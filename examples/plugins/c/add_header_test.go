@@ -31,7 +31,7 @@ var built struct {
 }
 
 // build builds this language's examples once per test binary and returns add-header's module.
-func build(t *testing.T) []byte {
+func build(t testing.TB) []byte {
 	t.Helper()
 	built.once.Do(func() {
 		cmd := exec.Command("bash", "../build-all.sh", lang)
@@ -56,7 +56,7 @@ func build(t *testing.T) []byte {
 }
 
 // newPlugin compiles wasm on a fresh runtime and binds it to config, as a deployment does.
-func newPlugin(t *testing.T, wasm []byte, config string) (*wasmhost.Plugin, *bytes.Buffer, error) {
+func newPlugin(t testing.TB, wasm []byte, config string) (*wasmhost.Plugin, *bytes.Buffer, error) {
 	t.Helper()
 	ctx := context.Background()
 	logs := &bytes.Buffer{}
