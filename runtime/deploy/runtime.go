@@ -175,6 +175,17 @@ func (rt *Runtime) Reload(ctx context.Context) error {
 		return status[i].StageName < status[j].StageName
 	})
 	rt.cfg.Gateway.Swap(pipeline.NewTable(hosts))
+	if mods := rt.cfg.Compiler.Modules; mods != nil {
+		pinned := map[string]bool{}
+		for _, d := range live {
+			if d.Snapshot != nil {
+				for _, m := range d.Snapshot.Modules {
+					pinned[m.Digest] = true
+				}
+			}
+		}
+		mods.Prune(pinned)
+	}
 	for id, st := range rt.compiled {
 		if compiled[id] == nil {
 			rt.retire(st)

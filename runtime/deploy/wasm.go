@@ -50,6 +50,19 @@ func (m *Modules) module(ctx context.Context, name, digest string) (*wasmhost.Mo
 	return mod, nil
 }
 
+// Prune closes the compiled modules no live deployment pins any more. A module closes for real once the last
+// plugin pool made from it (a replaced stage's, still draining) has closed.
+func (m *Modules) Prune(keep map[string]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for digest, mod := range m.byDigest {
+		if !keep[digest] {
+			_ = mod.Close()
+			delete(m.byDigest, digest)
+		}
+	}
+}
+
 // snapshotModules is the builtins/wasm Loader of one snapshot: it instantiates the module versions the snapshot
 // pinned, never a newer upload.
 type snapshotModules struct {
