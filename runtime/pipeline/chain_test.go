@@ -299,3 +299,53 @@ func BenchmarkChain(b *testing.B) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestPluginTrailers(t *testing.T) {
+	var sawTrailer string
+	p := funcPlugin{
+		req: func(ex abi.Exchange) (bool, uint32) {
+			names, n := ex.AppendHeaderNames(abi.HeaderRequestTrailers, nil)
+			v, _ := ex.AppendHeaderValues(abi.HeaderRequestTrailers, []byte("x-checksum"), nil)
+			if n != 1 || string(names) != "x-checksum\x00" {
+				t.Errorf("request trailer names %q (%d)", names, n)
+			}
+			sawTrailer = string(v)
+			if err := ex.SetHeader(abi.HeaderResponseTrailers, []byte("x-plugin"), []byte("1")); err != abi.ErrFeature {
+				t.Errorf("writing a trailer without the feature: %v", err)
+			}
+			ex.EnableFeatures(abi.FeatureTrailers)
+			return true, 0
+		},
+		resp: func(ex abi.Exchange, _ uint32, _ bool) {
+			if err := ex.SetHeader(abi.HeaderResponseTrailers, []byte("x-plugin"), []byte("done")); err != nil {
+				t.Errorf("response trailer: %v", err)
+			}
+		},
+	}
+	s := stageWith(t, echoBackend(t), "/x", "/x", binding("trailers", abi.PhaseRequest, p))
+	var ctx fasthttp.RequestCtx
+	var req fasthttp.Request
+	req.Header.SetMethod("POST")
+	req.SetRequestURI("/x")
+	req.Header.SetHost("h")
+	if err := req.Header.AddTrailer("X-Checksum"); err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Checksum", "abc")
+	req.SetBodyString("data")
+	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5555}, nil)
+	r := AcquireRequest(&ctx)
+	r.NewRequestID()
+	s.Serve(r, "")
+	ReleaseRequest(r)
+	if sawTrailer != "abc\x00" {
+		t.Fatalf("the plugin read request trailer %q", sawTrailer)
+	}
+	announced := false
+	for k := range ctx.Response.Header.Trailers() {
+		announced = announced || strings.EqualFold(string(k), "x-plugin")
+	}
+	if !announced || string(ctx.Response.Header.Peek("X-Plugin")) != "done" {
+		t.Fatalf("response trailer not set: %s", ctx.Response.Header.String())
+	}
+}

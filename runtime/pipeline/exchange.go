@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"iter"
 	"net"
 	"strconv"
 	"time"
@@ -25,9 +26,8 @@ type exchange struct {
 	// appends to it) keeps the method's backend path; a changed path replaces it, under the backend base URL.
 	uriPath bool
 
-	reqRead, respRead     int  // read_body offsets
-	reqWrote, respWrote   bool // a write_body in the current handler call already replaced the body
-	reqTrailers, respTrls []headerField
+	reqRead, respRead   int  // read_body offsets
+	reqWrote, respWrote bool // a write_body in the current handler call already replaced the body
 	// preNext records response-header changes made before next: the backend's response replaces the response
 	// object, so they are replayed onto it, as a net/http middleware's w.Header() changes would survive.
 	preNext []headerOp
@@ -43,15 +43,10 @@ type headerOp struct {
 	name, value []byte
 }
 
-// headerField is one trailer field. Trailers are kept by the exchange: plugins can read and write them, fasthttp
-// forwards bodies without trailers.
-type headerField struct{ name, value []byte }
-
 var _ abi.Exchange = (*exchange)(nil)
 
 func (e *exchange) reset(r *Request) {
-	*e = exchange{r: r, uri: e.uri[:0], reqTrailers: e.reqTrailers[:0], respTrls: e.respTrls[:0],
-		preNext: e.preNext[:0], preNextBody: e.preNextBody[:0]}
+	*e = exchange{r: r, uri: e.uri[:0], preNext: e.preNext[:0], preNextBody: e.preNextBody[:0]}
 }
 
 // enter prepares the exchange for a call of b's plugin: reads of that call start at the beginning of a body and
@@ -161,9 +156,13 @@ func (e *exchange) AppendHeaderNames(kind abi.HeaderKind, dst []byte) ([]byte, i
 		for k := range e.r.Ctx.Response.Header.All() {
 			add(k)
 		}
-	case abi.HeaderRequestTrailers, abi.HeaderResponseTrailers:
-		for _, f := range *e.trailers(kind) {
-			add(f.name)
+	case abi.HeaderRequestTrailers:
+		for k := range e.r.Ctx.Request.Header.Trailers() {
+			add(k)
+		}
+	case abi.HeaderResponseTrailers:
+		for k := range e.r.Ctx.Response.Header.Trailers() {
+			add(k)
 		}
 	}
 	return dst, count
@@ -200,21 +199,46 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 				add(v)
 			}
 		}
-	case abi.HeaderRequestTrailers, abi.HeaderResponseTrailers:
-		for _, f := range *e.trailers(kind) {
-			if bytes.EqualFold(f.name, name) {
-				add(f.value)
+	case abi.HeaderRequestTrailers:
+		if isAnnounced(&e.r.Ctx.Request.Header, name) {
+			for _, v := range e.r.Ctx.Request.Header.PeekAll(string(name)) {
+				add(v)
+			}
+		}
+	case abi.HeaderResponseTrailers:
+		if isAnnounced(&e.r.Ctx.Response.Header, name) {
+			for _, v := range e.r.Ctx.Response.Header.PeekAll(string(name)) {
+				add(v)
 			}
 		}
 	}
 	return dst, count
 }
 
-func (e *exchange) trailers(kind abi.HeaderKind) *[]headerField {
-	if kind == abi.HeaderRequestTrailers {
-		return &e.reqTrailers
+// trailerHeader is what fasthttp's request and response headers offer for trailers: announced names (the
+// Trailer field) whose values live in their own section, sent after a chunked body.
+type trailerHeader interface {
+	Trailers() iter.Seq[[]byte]
+	AddTrailerBytes(trailer []byte) error
+	SetBytesKV(key, value []byte)
+	AddBytesKV(key, value []byte)
+	DelBytes(key []byte)
+}
+
+func isAnnounced(h trailerHeader, name []byte) bool {
+	for k := range h.Trailers() {
+		if bytes.EqualFold(k, name) {
+			return true
+		}
 	}
-	return &e.respTrls
+	return false
+}
+
+func (e *exchange) trailerHeader(kind abi.HeaderKind) trailerHeader {
+	if kind == abi.HeaderRequestTrailers {
+		return &e.r.Ctx.Request.Header
+	}
+	return &e.r.Ctx.Response.Header
 }
 
 // checkHeaderWrite applies the phase and feature rules to a header change.
@@ -259,8 +283,13 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 		e.r.Ctx.Response.Header.AddBytesKV(name, value)
 		e.recordPreNext('s', name, value)
 	default:
-		e.removeTrailer(kind, name)
-		e.addTrailer(kind, name, value)
+		h := e.trailerHeader(kind)
+		if !isAnnounced(h, name) {
+			if err := h.AddTrailerBytes(name); err != nil {
+				return abi.ErrInvalid // a field that may not be a trailer (Content-Length, Host, …)
+			}
+		}
+		h.SetBytesKV(name, value)
 	}
 	return nil
 }
@@ -309,7 +338,13 @@ func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
 		e.r.Ctx.Response.Header.AddBytesKV(name, value)
 		e.recordPreNext('a', name, value)
 	default:
-		e.addTrailer(kind, name, value)
+		h := e.trailerHeader(kind)
+		if !isAnnounced(h, name) {
+			if err := h.AddTrailerBytes(name); err != nil {
+				return abi.ErrInvalid
+			}
+		}
+		h.AddBytesKV(name, value)
 	}
 	return nil
 }
@@ -325,25 +360,9 @@ func (e *exchange) RemoveHeader(kind abi.HeaderKind, name []byte) error {
 		e.r.Ctx.Response.Header.DelBytes(name)
 		e.recordPreNext('r', name, nil)
 	default:
-		e.removeTrailer(kind, name)
+		e.trailerHeader(kind).DelBytes(name)
 	}
 	return nil
-}
-
-func (e *exchange) addTrailer(kind abi.HeaderKind, name, value []byte) {
-	t := e.trailers(kind)
-	*t = append(*t, headerField{name: append([]byte(nil), name...), value: append([]byte(nil), value...)})
-}
-
-func (e *exchange) removeTrailer(kind abi.HeaderKind, name []byte) {
-	t := e.trailers(kind)
-	kept := (*t)[:0]
-	for _, f := range *t {
-		if !bytes.EqualFold(f.name, name) {
-			kept = append(kept, f)
-		}
-	}
-	*t = kept
 }
 
 func (e *exchange) ReadBody(kind abi.BodyKind, p []byte) (int, bool, error) {

@@ -7,10 +7,11 @@ import (
 )
 
 // hopByHop are the headers of RFC 9110 §7.6.1 that describe one connection, not the message; a proxy must not
-// forward them.
+// forward them. Trailer is not among them: it announces the message's trailer fields, which fasthttp keeps in
+// their own section and forwards (chunked) when the field is kept.
 var hopByHop = []string{
 	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	"Te", "Transfer-Encoding", "Upgrade",
 }
 
 // StripRequest removes hop-by-hop headers, including those the Connection header names, from a request about to be
