@@ -132,6 +132,7 @@ func (e *exchange) ProtocolVersion() []byte { return e.r.Ctx.Request.Header.Prot
 
 func (e *exchange) AppendHeaderNames(kind abi.HeaderKind, dst []byte) ([]byte, int) {
 	count := 0
+	base := len(dst) // what the caller had in dst is not part of the list
 	add := func(name []byte) {
 		start := len(dst)
 		for _, c := range name {
@@ -140,7 +141,7 @@ func (e *exchange) AppendHeaderNames(kind abi.HeaderKind, dst []byte) ([]byte, i
 			}
 			dst = append(dst, c)
 		}
-		if seenBefore(dst[:start], dst[start:]) {
+		if seenBefore(dst[base:start], dst[start:]) {
 			dst = dst[:start]
 			return
 		}
