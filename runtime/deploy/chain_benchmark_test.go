@@ -91,11 +91,18 @@ func BenchmarkFullChain(b *testing.B) {
 			req.Header.Set("Origin", "https://shop.example.com")
 			var ctx fasthttp.RequestCtx
 			addr := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5555}
+			// Requests come from 1 024 clients, as real traffic does; the per-IP limit never refuses one.
+			clients := make([]netip.Addr, 1024)
+			for i := range clients {
+				clients[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
+			}
+			n := 0
 			serve := func() int {
 				ctx.Init(&req, addr, nil)
 				r := pipeline.AcquireRequest(&ctx)
 				r.NewRequestID()
-				r.ClientIP = netip.MustParseAddr("192.0.2.7")
+				r.ClientIP = clients[n%len(clients)]
+				n++
 				st.Serve(r, "")
 				pipeline.ReleaseRequest(r)
 				return ctx.Response.StatusCode()
