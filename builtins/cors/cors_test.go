@@ -284,25 +284,32 @@ func FuzzVaryCovers(f *testing.F) {
 	})
 }
 
-// BenchmarkCORS measures the plugin alone (benchExchange), from request to response.
+// BenchmarkCORS measures the plugin alone, from request to response, on one reused memexchange.Exchange. The
+// request headers are added after Reset instead of passed in an http.Header, whose loading allocates beyond two
+// names, so that the allocations reported are the plugin's own.
 func BenchmarkCORS(b *testing.B) {
 	p := mustParse(b, exampleConfig)
 	cases := []struct {
-		name string
-		ex   *benchExchange
+		name, method string
+		header       []string // name, value, …
 	}{
-		{"actual", newBenchExchange("GET", "Origin", "http://localhost:3000")},
-		{"preflight", newBenchExchange("OPTIONS", "Origin", "http://localhost:3000",
-			"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")},
-		{"no-origin", newBenchExchange("GET")},
-		{"not-allowed", newBenchExchange("GET", "Origin", "https://evil.example")},
+		{"actual", "GET", []string{"Origin", "http://localhost:3000"}},
+		{"preflight", "OPTIONS", []string{"Origin", "http://localhost:3000",
+			"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}},
+		{"no-origin", "GET", nil},
+		{"not-allowed", "GET", []string{"Origin", "https://evil.example"}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			ex := c.ex
+			ex := memexchange.New(memexchange.Request{})
 			b.ReportAllocs()
 			for b.Loop() {
-				ex.reset()
+				ex.Reset(memexchange.Request{Method: c.method})
+				for i := 0; i < len(c.header); i += 2 {
+					if err := ex.AddHeader(abi.HeaderRequest, []byte(c.header[i]), []byte(c.header[i+1])); err != nil {
+						b.Fatal(err)
+					}
+				}
 				next, rc := p.HandleRequest(ex)
 				if next {
 					p.HandleResponse(ex, rc, false)

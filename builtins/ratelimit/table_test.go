@@ -8,17 +8,14 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/portico-gateway/portico/runtime/abi/memexchange"
 )
 
-func ipExchange(ip string) *benchExchange {
-	e := newBenchExchange("GET")
-	e.vars = map[string]string{"request.clientIp": ip, "request.id": "r"}
-	return e
-}
-
-// hit sends one request from ip and reports whether it was allowed.
-func hit(p *Plugin, ex *benchExchange) bool {
-	ex.reset()
+// hit sends req through p on ex, reset to hold it, and reports whether it was allowed. A request with only
+// variables (fromIP) resets without allocating, so that benchmarks can reuse one exchange.
+func hit(p *Plugin, ex *memexchange.Exchange, req memexchange.Request) bool {
+	ex.Reset(req)
 	next, rc := p.HandleRequest(ex)
 	if next {
 		p.HandleResponse(ex, rc, false)
@@ -30,10 +27,11 @@ func TestTableBounded(t *testing.T) {
 	const maxKeys = 640 // 10 a shard
 	clk := newClock()
 	p := mustPlugin(t, `{"rps":1,"key":{"type":"ip"}}`, "/", clk.now, maxKeys)
-	ex := ipExchange("")
+	req := fromIP("")
+	ex := memexchange.New(req)
 	for i := range 20_000 {
-		ex.vars["request.clientIp"] = "10.0." + strconv.Itoa(i>>8) + "." + strconv.Itoa(i&255)
-		if !hit(p, ex) {
+		req.Vars["request.clientIp"] = "10.0." + strconv.Itoa(i>>8) + "." + strconv.Itoa(i&255)
+		if !hit(p, ex, req) {
 			t.Fatalf("request %d: a new key was limited", i)
 		}
 		if i%100 == 0 && p.table.len() > maxKeys {
@@ -46,25 +44,26 @@ func TestTableBounded(t *testing.T) {
 func TestTableExpires(t *testing.T) {
 	clk := newClock()
 	p := mustPlugin(t, `{"rps":10,"burst":10,"key":{"type":"ip"}}`, "/", clk.now, MaxKeys)
-	ex := ipExchange("")
+	req := fromIP("")
+	ex := memexchange.New(req)
 	for i := range 200 {
-		ex.vars["request.clientIp"] = "old-" + strconv.Itoa(i)
-		hit(p, ex)
+		req.Vars["request.clientIp"] = "old-" + strconv.Itoa(i)
+		hit(p, ex, req)
 	}
 	clk.advance(IdleTTL)
-	ex.vars["request.clientIp"] = "kept"
+	req.Vars["request.clientIp"] = "kept"
 	for range 10 {
-		hit(p, ex) // the bucket is empty now, and the clock stands still
+		hit(p, ex, req) // the bucket is empty now, and the clock stands still
 	}
 	for i := 0; p.table.len() > i+1; i++ {
 		if i == 50_000 {
 			t.Fatalf("idle buckets are not dropped: %d buckets for %d new keys", p.table.len(), i)
 		}
-		ex.vars["request.clientIp"] = "new-" + strconv.Itoa(i)
-		hit(p, ex)
+		req.Vars["request.clientIp"] = "new-" + strconv.Itoa(i)
+		hit(p, ex, req)
 	}
-	ex.vars["request.clientIp"] = "kept"
-	if hit(p, ex) {
+	req.Vars["request.clientIp"] = "kept"
+	if hit(p, ex, req) {
 		t.Fatal("a bucket in use was dropped with the idle ones")
 	}
 }
@@ -120,11 +119,12 @@ func TestHammer(t *testing.T) {
 			var wg sync.WaitGroup
 			for w := range workers {
 				wg.Go(func() {
-					ex := ipExchange("")
+					req := fromIP("")
+					ex := memexchange.New(req)
 					for i := range perWorker {
 						k := (i*workers + w) % tt.keys
-						ex.vars["request.clientIp"] = "10.1." + strconv.Itoa(k)
-						if hit(p, ex) {
+						req.Vars["request.clientIp"] = "10.1." + strconv.Itoa(k)
+						if hit(p, ex, req) {
 							allowed[k].Add(1)
 						}
 					}
@@ -169,13 +169,14 @@ func BenchmarkAllowed(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				w := worker.Add(1)
-				exs := make([]*benchExchange, c.keys)
-				for i := range exs {
-					exs[i] = ipExchange("10." + strconv.FormatInt(w, 10) + "." + strconv.Itoa(i))
+				reqs := make([]memexchange.Request, c.keys)
+				for i := range reqs {
+					reqs[i] = fromIP("10." + strconv.FormatInt(w, 10) + "." + strconv.Itoa(i))
 				}
+				ex := memexchange.New(reqs[0])
 				i := 0
 				for pb.Next() {
-					if !hit(c.p, exs[i%len(exs)]) {
+					if !hit(c.p, ex, reqs[i%len(reqs)]) {
 						b.Fatal("refused")
 					}
 					i++
@@ -188,11 +189,12 @@ func BenchmarkAllowed(b *testing.B) {
 // BenchmarkRefused is the 429 path (headers and the JSON error body).
 func BenchmarkRefused(b *testing.B) {
 	p := newPlugin(&compiled{rps: 1, burst: 1, kind: kindIP}, newClock().now, MaxKeys)
-	ex := ipExchange("10.0.0.1")
-	hit(p, ex)
+	req := fromIP("10.0.0.1")
+	ex := memexchange.New(req)
+	hit(p, ex, req)
 	b.ReportAllocs()
 	for b.Loop() {
-		if hit(p, ex) {
+		if hit(p, ex, req) {
 			b.Fatal("allowed")
 		}
 	}

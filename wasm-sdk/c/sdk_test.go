@@ -7,165 +7,14 @@
 package c
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/portico-gateway/portico/runtime/abi"
-	"github.com/portico-gateway/portico/runtime/abi/memexchange"
-	"github.com/portico-gateway/portico/runtime/wasmhost"
+	"github.com/portico-gateway/portico/wasm-sdk/internal/sdktest"
 )
-
-// wantReport is what sdk-check reports for sdkRequest, the same for every SDK.
-const wantReport = `features=3
-method=POST
-uri=/p?q=1
-proto=HTTP/1.1
-source=192.0.2.1:1234
-x-long=5000
-x-multi=a
-x-multi=b
-x-absent=0
-names-has-x-multi=1
-body=hello world
-request.id-found=1
-request.id=req-123
-long-found=1
-long-len=5000
-nope-found=0
-kv-found=1
-kv=v1
-kv-missing-found=0
-counter=3
-call-denied=-1
-call=201
-call-headers=x-method: POST
-x-got: a: b
-
-call-body=echo:hi
-version=1
-now-positive=1
-log-debug=1
-req-ctx=7
-is-error=0
-backend-status=200
-backend-header=yes
-backend-body=backend says hi
-`
-
-func sdkRequest() memexchange.Request {
-	return memexchange.Request{
-		Method:     "POST",
-		URI:        "/p?q=1",
-		SourceAddr: "192.0.2.1:1234",
-		Header: http.Header{
-			"X-Long":   {strings.Repeat("L", 5000)},
-			"X-Multi":  {"a", "b"},
-			"X-Remove": {"gone"},
-			"X-Uni":    {"héllo✓"},
-		},
-		Body: []byte("hello world"),
-		Vars: map[string]string{"request.id": "req-123", "long": strings.Repeat("x", 5000)},
-	}
-}
-
-// echoCall answers http_call for http://allowed.test/echo only.
-func echoCall(req *abi.CallRequest, resp *abi.CallResponse) error {
-	if string(req.URL) != "http://allowed.test/echo" {
-		return abi.ErrNotAllowed
-	}
-	resp.Status = 201
-	resp.Headers = append(resp.Headers, "x-method: "+string(req.Method)+"\n"...)
-	resp.Headers = append(resp.Headers, "x-got: "+strings.TrimSpace(string(req.Headers))+"\n"...)
-	resp.Body = append(append(resp.Body, "echo:"...), req.Body...)
-	return nil
-}
-
-// runSDKCheck runs the module through a request and a backend response, checks what the backend received, and
-// returns the report (the response body).
-func runSDKCheck(t *testing.T, wasm []byte, config string) string {
-	t.Helper()
-	ctx := context.Background()
-	logs := &bytes.Buffer{}
-	r, err := wasmhost.New(ctx, wasmhost.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close(ctx)
-	if err := wasmhost.Validate(ctx, wasm); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	m, err := r.Compile(ctx, "sdk-check", wasm)
-	if err != nil {
-		t.Fatalf("Compile: %v", err)
-	}
-	defer m.Close()
-	p, err := m.NewPlugin(ctx, wasmhost.PluginConfig{Config: []byte(config), MaxInstances: 1})
-	if err != nil {
-		t.Fatalf("NewPlugin: %v\n%s", err, logs)
-	}
-	defer p.Close()
-
-	var report string
-	for i := range 3 { // the instance is reused
-		ex := memexchange.New(sdkRequest())
-		ex.Call = echoCall
-		ex.Enter()
-		next, reqCtx := p.HandleRequest(ex)
-		if !next {
-			resp := ex.Response()
-			t.Fatalf("run %d: the request did not reach the backend: %d %s\n%s", i, resp.Status, resp.Body, logs)
-		}
-		ex.SetNext()
-		ex.SetBackendResponse(memexchange.Response{
-			Status: 200,
-			Header: http.Header{"X-Backend": {"yes"}},
-			Body:   []byte("backend says hi"),
-		})
-		p.HandleResponse(ex, reqCtx, false)
-
-		got := ex.Request()
-		if got.Method != "PUT" || got.URI != "/rewritten?x=1" || string(got.Body) != "new body" ||
-			strings.Join(got.Header.Values("x-added"), ",") != "a,b" || got.Header.Get("x-remove") != "" ||
-			strings.Join(got.Header.Values("x-multi"), ",") != "one" {
-			t.Fatalf("run %d: the backend received %s %s %v %q", i, got.Method, got.URI, got.Header, got.Body)
-		}
-		resp := ex.Response()
-		if resp.Status != 201 || resp.Header.Get("content-type") != "text/plain" {
-			t.Fatalf("run %d: response %d %v %s\n%s", i, resp.Status, resp.Header, resp.Body, logs)
-		}
-		if l := ex.Logs(); len(l) != 1 || l[0].Message != "sdk-check: request done" {
-			t.Fatalf("run %d: logs %+v", i, l)
-		}
-		if i > 0 && string(resp.Body) != report {
-			t.Fatalf("run %d reported differently:\n%s\nthen:\n%s", i, report, resp.Body)
-		}
-		report = string(resp.Body)
-	}
-	return report
-}
-
-// toolchainMissing skips (or, with PORTICO_REQUIRE_TOOLCHAINS, fails) the test.
-func toolchainMissing(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("PORTICO_REQUIRE_TOOLCHAINS") != "" {
-		t.Fatal(why)
-	}
-	t.Skip("skipping: " + why)
-}
-
-func run(t *testing.T, dir, name string, args ...string) ([]byte, error) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	return cmd.CombinedOutput()
-}
 
 // build compiles test/sdk-check.c as examples/plugins/c/add-header/build.sh compiles a plugin.
 func build(t *testing.T) []byte {
@@ -175,7 +24,7 @@ func build(t *testing.T) []byte {
 		cc = "clang"
 	}
 	if _, err := exec.LookPath(cc); err != nil {
-		toolchainMissing(t, cc+" not found: apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32")
+		sdktest.ToolchainMissing(t, cc+" not found: apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32")
 	}
 	flags := []string{"--target=wasm32-wasi", "-mexec-model=reactor", "-O2"}
 	if s := os.Getenv("WASI_SYSROOT"); s != "" {
@@ -185,12 +34,12 @@ func build(t *testing.T) []byte {
 	if err := os.WriteFile(filepath.Join(dir, "probe.c"), []byte("int f(void) { return 0; }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run(t, dir, cc, append(flags, "-o", "probe.wasm", "probe.c")...); err != nil {
-		toolchainMissing(t, "clang cannot build for wasm32-wasi (lld, wasi-libc, libclang-rt-14-dev-wasm32?):\n"+string(out))
+	if out, err := sdktest.Run(dir, cc, append(flags, "-o", "probe.wasm", "probe.c")...); err != nil {
+		sdktest.ToolchainMissing(t, "clang cannot build for wasm32-wasi (lld, wasi-libc, libclang-rt-14-dev-wasm32?):\n"+string(out))
 	}
 	wasm := filepath.Join(dir, "sdk-check.wasm")
 	args := append(flags, "-Wall", "-Wextra", "-Werror", "-I", ".", "-o", wasm, "test/sdk-check.c")
-	if out, err := run(t, ".", cc, args...); err != nil {
+	if out, err := sdktest.Run(".", cc, args...); err != nil {
 		t.Fatalf("%s %s: %v\n%s", cc, strings.Join(args, " "), err, out)
 	}
 	b, err := os.ReadFile(wasm)
@@ -201,7 +50,7 @@ func build(t *testing.T) []byte {
 }
 
 func TestSDK(t *testing.T) {
-	if got := runSDKCheck(t, build(t), ""); got != wantReport {
-		t.Fatalf("sdk-check reported:\n%s\nwant:\n%s", got, wantReport)
+	if got := sdktest.RunSDKCheck(t, build(t), ""); got != sdktest.WantReport {
+		t.Fatalf("sdk-check reported:\n%s\nwant:\n%s", got, sdktest.WantReport)
 	}
 }

@@ -3,13 +3,14 @@ package c
 import (
 	"testing"
 
+	"github.com/portico-gateway/portico/examples/plugins/internal/exampletest"
 	"github.com/portico-gateway/portico/runtime/abi/memexchange"
 )
 
 // BenchmarkAddHeader is one request through the C add-header plugin on the real WASM host (handle_request and
 // handle_response), with a reused in-memory exchange: the per-request cost of a C guest.
 func BenchmarkAddHeader(b *testing.B) {
-	p, _, err := newPlugin(b, build(b), `{"header":"x-from-wasm","value":"yes"}`)
+	p, _, err := exampletest.NewPlugin(b, exampletest.Build(b, lang), `{"header":"x-from-wasm","value":"yes"}`)
 	if err != nil {
 		b.Fatal(err)
 	}
