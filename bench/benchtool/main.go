@@ -52,7 +52,7 @@ func main() {
 	// bare: one route, no plugins.
 	fmt.Fprintf(&b, "  - id: benchbare\n    name: bench-bare\n    resources:\n%s    stages:\n      - { name: \"\", backendUrl: %q }\n", proxyRoute, be)
 	// full chain: API key + JWT RS256 + rate limit + CORS + two header plugins.
-	indented := "              " + strings.ReplaceAll(strings.TrimSpace(pubPEM), "\n", "\n              ")
+	indented := "                " + strings.ReplaceAll(strings.TrimSpace(pubPEM), "\n", "\n                ")
 	fmt.Fprintf(&b, `  - id: benchfull
     name: bench-full
     resources:

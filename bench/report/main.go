@@ -1,0 +1,207 @@
+// Command report turns the per-round measurements bench/run.sh collects (a TSV file) into the markdown table of
+// bench/results/latest.md: medians over rounds, the spread, ratios computed inside each round (so that the machine's
+// drift between rounds cancels out) and the DESIGN §7 targets.
+//
+//	report -in rounds.tsv -meta meta.md > latest.md
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// row is one wrk run: one target in one round.
+type row struct {
+	round                    int
+	target, scenario         string
+	rps, p50, p99, cpuPerReq float64 // p50/p99 and CPU in µs
+	util                     float64 // proxy CPU seconds per wall second
+	rssKiB                   float64
+	non2xx, sockErr, upConns float64
+	requests                 float64
+}
+
+var order = []struct{ target, label, scenario string }{
+	{"direct", "direct to backend", "bare"},
+	{"nginx", "nginx", "bare proxy"},
+	{"haproxy", "HAProxy", "bare proxy"},
+	{"caddy", "Caddy", "bare proxy"},
+	{"fasthttp", "minimal fasthttp proxy", "bare proxy"},
+	{"portico-bare", "Portico", "bare proxy (one route)"},
+	{"portico-full", "Portico", "full chain"},
+	{"portico-wasm", "Portico", "one WASM plugin"},
+	{"portico-routes1", "Portico", "1 route, spread paths"},
+	{"portico-routes1000", "Portico", "1 000 routes, spread"},
+	{"portico-deploy", "Portico", "deploy every second"},
+}
+
+func main() {
+	in := flag.String("in", "rounds.tsv", "measurements")
+	meta := flag.String("meta", "", "markdown file printed before the table")
+	demoRSS := flag.Float64("demo-rss-kib", 0, "RSS of `portico serve --demo` after load, KiB (0: not measured)")
+	deploys := flag.String("deploys", "", "deploys done/failed during the deploy scenario, e.g. 15/0")
+	flag.Parse()
+
+	rows, err := read(*in)
+	if err != nil {
+		log.Fatal(err)
+	}
+	by := map[string][]row{}
+	rounds := map[int]map[string]row{}
+	for _, r := range rows {
+		by[r.target] = append(by[r.target], r)
+		if rounds[r.round] == nil {
+			rounds[r.round] = map[string]row{}
+		}
+		rounds[r.round][r.target] = r
+	}
+	// ratio returns the median over rounds of f(a)/f(b), and its min and max, for rounds holding both.
+	ratio := func(a, b string, f func(row) float64) (med, lo, hi float64, ok bool) {
+		var xs []float64
+		for _, m := range rounds {
+			ra, okA := m[a]
+			rb, okB := m[b]
+			if okA && okB && f(rb) > 0 {
+				xs = append(xs, f(ra)/f(rb))
+			}
+		}
+		if len(xs) == 0 {
+			return 0, 0, 0, false
+		}
+		sort.Float64s(xs)
+		return median(xs), xs[0], xs[len(xs)-1], true
+	}
+	rps := func(r row) float64 { return r.rps }
+
+	var b strings.Builder
+	if *meta != "" {
+		m, err := os.ReadFile(*meta)
+		if err != nil {
+			log.Fatal(err)
+		}
+		b.Write(m)
+		b.WriteString("\n")
+	}
+	b.WriteString("| Proxy | Scenario | RPS median (min–max) | × direct | × nginx | p50 µs | p99 µs | CPU µs/req | CPU util | RSS MiB | upstream conns | errors |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, o := range order {
+		rs := by[o.target]
+		if len(rs) == 0 {
+			continue
+		}
+		col := func(f func(row) float64) float64 {
+			xs := make([]float64, len(rs))
+			for i, r := range rs {
+				xs[i] = f(r)
+			}
+			sort.Float64s(xs)
+			return median(xs)
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		errs, conns := 0.0, 0.0
+		for _, r := range rs {
+			lo, hi = math.Min(lo, r.rps), math.Max(hi, r.rps)
+			errs += r.non2xx + r.sockErr
+			conns = math.Max(conns, r.upConns)
+		}
+		xd, xn := "—", "—"
+		if m, _, _, ok := ratio(o.target, "direct", rps); ok && o.target != "direct" {
+			xd = fmt.Sprintf("%.2f", m)
+		}
+		if m, _, _, ok := ratio(o.target, "nginx", rps); ok && o.target != "nginx" {
+			xn = fmt.Sprintf("%.2f", m)
+		}
+		up := fmt.Sprintf("%.0f", conns)
+		if o.target == "direct" {
+			up = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.0f (%.0f–%.0f) | %s | %s | %.0f | %.0f | %.1f | %.0f%% | %.1f | %s | %.0f |\n",
+			o.label, o.scenario, col(rps), lo, hi, xd, xn,
+			col(func(r row) float64 { return r.p50 }), col(func(r row) float64 { return r.p99 }),
+			col(func(r row) float64 { return r.cpuPerReq }), 100*col(func(r row) float64 { return r.util }),
+			col(func(r row) float64 { return r.rssKiB })/1024, up, errs)
+	}
+	b.WriteString("\nCPU µs/req and CPU util are the proxy's own processes (for \"direct\": the backend's). " +
+		"\"upstream conns\" is the most TCP connections the backend accepted during one run (wrk holds the client " +
+		"connections; a proxy reusing upstream connections stays near that number, one that does not opens one per request). " +
+		"\"errors\" sums non-2xx responses and socket errors over all rounds.\n")
+
+	// The DESIGN §7 targets, each a ratio measured inside every round; median and (min–max) over rounds.
+	b.WriteString("\n| Target | Measured: median (min–max over rounds) | Met |\n|---|---|---|\n")
+	check := func(name, a, bb string, f func(row) float64, min, max float64) {
+		m, lo, hi, ok := ratio(a, bb, f)
+		if !ok {
+			fmt.Fprintf(&b, "| %s | not measured | — |\n", name)
+			return
+		}
+		met := (min == 0 || m >= min) && (max == 0 || m <= max)
+		fmt.Fprintf(&b, "| %s | %.3f (%.2f–%.2f) | %s |\n", name, m, lo, hi, yesNo(met))
+	}
+	p50 := func(r row) float64 { return r.p50 }
+	p99 := func(r row) float64 { return r.p99 }
+	check("bare Portico RPS ≥ 0.8× nginx", "portico-bare", "nginx", rps, 0.8, 0)
+	check("bare Portico RPS ≥ 2.5× Caddy", "portico-bare", "caddy", rps, 2.5, 0)
+	check("bare Portico p50 ≤ 1.1× nginx", "portico-bare", "nginx", p50, 0, 1.1)
+	check("bare Portico p99 ≤ 1.1× nginx", "portico-bare", "nginx", p99, 0, 1.1)
+	check("full chain ≥ 0.85× bare", "portico-full", "portico-bare", rps, 0.85, 0)
+	check("one WASM plugin ≥ 0.9× bare", "portico-wasm", "portico-bare", rps, 0.9, 0)
+	check("1 000 routes ≥ 0.95× one route", "portico-routes1000", "portico-routes1", rps, 0.95, 0)
+	if rs := by["portico-deploy"]; len(rs) > 0 {
+		errs := 0.0
+		for _, r := range rs {
+			errs += r.non2xx + r.sockErr
+		}
+		fmt.Fprintf(&b, "| deploy every second: zero errors | %.0f errors; deploys done/failed %s | %s |\n", errs, *deploys, yesNo(errs == 0 && *deploys != "" && strings.HasSuffix(*deploys, "/0")))
+	}
+	if *demoRSS > 0 {
+		fmt.Fprintf(&b, "| RSS < 64 MiB with the demo config | %.1f MiB | %s |\n", *demoRSS/1024, yesNo(*demoRSS < 64*1024))
+	}
+	os.Stdout.WriteString(b.String())
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+func read(name string) ([]row, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []row
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), "\t")
+		if len(fs) < 13 || fs[0] == "round" {
+			continue
+		}
+		num := func(i int) float64 { v, _ := strconv.ParseFloat(fs[i], 64); return v }
+		round, _ := strconv.Atoi(fs[0])
+		rows = append(rows, row{round: round, target: fs[1], scenario: fs[2], rps: num(3), p50: num(4), p99: num(5),
+			cpuPerReq: num(6), util: num(7), rssKiB: num(8), non2xx: num(9), sockErr: num(10), upConns: num(11),
+			requests: num(12)})
+	}
+	return rows, sc.Err()
+}

@@ -1,0 +1,437 @@
+#!/usr/bin/env bash
+# Load benchmark of Portico against nginx, HAProxy and Caddy (Debian packages) and a minimal fasthttp proxy, all as
+# plain reverse proxies on loopback in front of the same fasthttp backend, driven by wrk in interleaved rounds.
+# See docs/performance.md for the method. Results: bench/results/latest.md (and stdout).
+#
+#   bench/run.sh                          # defaults: 3 rounds × 11 targets × (1 s warm-up + 5 s), ~4 minutes
+#   ROUNDS=5 DURATION=10 bench/run.sh     # longer
+#   TARGETS="direct nginx portico-bare" bench/run.sh
+#
+# Environment:
+#   DURATION   seconds of each measured wrk run (5)        WARMUP     seconds of the wrk warm-up before each (1)
+#   ROUNDS     interleaved rounds (3)                       CONNS      wrk connections (64); THREADS wrk threads (1)
+#   PROXY_CPU  the core the proxy under test and the backend share (1)
+#   LOAD_CPU   wrk's core (0)                               TIME_LIMIT hard bound on the whole run, seconds (600)
+#   TARGETS    which targets to run (all; see ALL_TARGETS)  KEEP=1     keep the temp dir (configs, wrk outputs)
+#   OUT        the markdown result (bench/results/latest.md)
+#   PERF=1     record a CPU profile of Portico (perf, 1999 Hz, call graphs) during each Portico run: the top
+#              symbols go to bench/results/profiles/TARGET-{self,children}.txt (perf costs a few % of throughput)
+#   DEMO=0     skip the RSS measurement of `portico serve --demo`
+#
+# Needs: go, wrk, taskset, curl; nginx, haproxy and caddy are skipped (and said so) when not installed
+# (apt-get install -y nginx haproxy caddy wrk).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+ROUNDS=${ROUNDS:-3}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-1}
+PROXY_CPU=${PROXY_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+TIME_LIMIT=${TIME_LIMIT:-600}
+OUT=${OUT:-$ROOT/bench/results/latest.md}
+ALL_TARGETS="direct nginx haproxy caddy fasthttp portico-bare portico-full portico-wasm portico-routes1 portico-routes1000 portico-deploy"
+TARGETS=${TARGETS:-$ALL_TARGETS}
+ROUTES=1000
+
+BACKEND_PORT=18000 PORTICO_PORT=18080 ADMIN_PORT=18090 NGINX_PORT=18081 HAPROXY_PORT=18082 CADDY_PORT=18083
+FAST_PORT=18084 DEMO_PORT=18180 DEMO_ADMIN_PORT=18190 DEMO_BACKEND_PORT=18109
+
+DEADLINE=$((SECONDS + TIME_LIMIT))
+WORK=$(mktemp -d /tmp/portico-bench.XXXXXX)
+BIN=$WORK/bin
+PIDS=()
+declare -A PID_OF
+
+log() { printf '[bench %4ds] %s\n' "$SECONDS" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [[ ${KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# The watchdog: the run never outlives TIME_LIMIT (each step is also bounded, and the loop checks the deadline).
+(
+	sleep "$TIME_LIMIT" &
+	sp=$!
+	trap 'kill $sp 2>/dev/null; exit 0' TERM
+	wait $sp && log "time limit of ${TIME_LIMIT}s reached: stopping" && kill -TERM $$
+) &
+WATCHDOG=$!
+PIDS+=("$WATCHDOG")
+left() { echo $((DEADLINE - SECONDS)); }
+
+need() { command -v "$1" >/dev/null || die "$1 is not installed (apt-get install -y $2)"; }
+need wrk wrk
+need taskset util-linux
+need curl curl
+need go golang
+have() { command -v "$1" >/dev/null; }
+
+for p in $BACKEND_PORT $PORTICO_PORT $ADMIN_PORT $NGINX_PORT $HAPROXY_PORT $CADDY_PORT $FAST_PORT $DEMO_PORT $DEMO_ADMIN_PORT $DEMO_BACKEND_PORT; do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p is already in use"; fi
+done
+
+# start NAME CPU CMD…: run CMD pinned to CPU in the background, remember its PID.
+start() {
+	local name=$1 cpu=$2
+	shift 2
+	taskset -c "$cpu" "$@" >"$WORK/$name.log" 2>&1 &
+	PID_OF[$name]=$!
+	PIDS+=("$!")
+}
+wait_port() {
+	local port=$1
+	for _ in $(seq 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	die "nothing listens on 127.0.0.1:$port (logs in $WORK, KEEP=1 to keep them)"
+}
+
+# ---- build -------------------------------------------------------------------------------------------------------
+log "building Portico and the helpers into $BIN"
+mkdir -p "$BIN"
+(cd "$ROOT" && CGO_ENABLED=0 timeout 300 go build -trimpath -o "$BIN/portico" ./cmd/portico)
+(cd "$ROOT" && timeout 300 go build -trimpath -o "$BIN/" ./bench/backend ./bench/benchtool ./bench/report ./bench/fastproxy)
+WASM=$ROOT/examples/plugins/go/add-header/add-header.wasm
+if [[ " $TARGETS " == *" portico-wasm "* ]]; then
+	(cd "$ROOT" && timeout 300 examples/plugins/go/build.sh add-header >/dev/null)
+fi
+"$BIN/benchtool" -out "$WORK" -backend "127.0.0.1:$BACKEND_PORT" -routes $ROUTES
+
+# ---- the backend -------------------------------------------------------------------------------------------------
+start backend "$PROXY_CPU" "$BIN/backend" -addr "127.0.0.1:$BACKEND_PORT"
+wait_port $BACKEND_PORT
+
+# ---- peers ---------------------------------------------------------------------------------------------------------
+skip() { log "skipping $1: $2"; TARGETS=$(echo " $TARGETS " | sed "s/ $1 / /"); SKIPPED+=("$1 ($2)"); }
+SKIPPED=()
+want() { [[ " $TARGETS " == *" $1 "* ]]; }
+
+if want nginx; then
+	if have nginx || [[ -x /usr/sbin/nginx ]]; then
+		mkdir -p "$WORK/nginx"
+		cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log error;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    upstream backend {
+        server 127.0.0.1:$BACKEND_PORT;
+        keepalive 64;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+		start nginx "$PROXY_CPU" "$(command -v nginx || echo /usr/sbin/nginx)" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf"
+		wait_port $NGINX_PORT
+	else skip nginx "not installed"; fi
+fi
+
+if want haproxy; then
+	if have haproxy || [[ -x /usr/sbin/haproxy ]]; then
+		cat >"$WORK/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    option http-keep-alive
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$HAPROXY_PORT
+    default_backend be
+backend be
+    server s1 127.0.0.1:$BACKEND_PORT
+EOF
+		start haproxy "$PROXY_CPU" "$(command -v haproxy || echo /usr/sbin/haproxy)" -db -f "$WORK/haproxy.cfg"
+		wait_port $HAPROXY_PORT
+	else skip haproxy "not installed"; fi
+fi
+
+if want caddy; then
+	if have caddy; then
+		# Caddy keeps only 32 idle upstream connections per host by default: with 64 client connections it would close
+		# and reopen upstream connections all the time, so the pool is raised to match nginx's keepalive 64.
+		cat >"$WORK/Caddyfile" <<EOF
+{
+	admin off
+	auto_https off
+	log {
+		output discard
+	}
+}
+http://:$CADDY_PORT {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:$BACKEND_PORT {
+		transport http {
+			keepalive 2m
+			keepalive_idle_conns 1024
+			keepalive_idle_conns_per_host 1024
+		}
+	}
+}
+EOF
+		mkdir -p "$WORK/caddy-home"
+		start caddy "$PROXY_CPU" env HOME="$WORK/caddy-home" XDG_CONFIG_HOME="$WORK/caddy-home" \
+			XDG_DATA_HOME="$WORK/caddy-home" caddy run --config "$WORK/Caddyfile" --adapter caddyfile
+		wait_port $CADDY_PORT
+	else skip caddy "not installed (apt-cache policy caddy)"; fi
+fi
+
+if want fasthttp; then
+	start fasthttp "$PROXY_CPU" "$BIN/fastproxy" -addr "127.0.0.1:$FAST_PORT" -upstream "127.0.0.1:$BACKEND_PORT"
+	wait_port $FAST_PORT
+fi
+
+# ---- Portico -------------------------------------------------------------------------------------------------------
+if [[ " $TARGETS " == *" portico-"* ]]; then
+	mkdir -p "$WORK/data"
+	start portico "$PROXY_CPU" "$BIN/portico" serve --data "$WORK/data" --listen "127.0.0.1:$PORTICO_PORT" \
+		--admin-listen "127.0.0.1:$ADMIN_PORT" --log-level error --max-methods $((ROUTES + 100))
+	wait_port $PORTICO_PORT
+	wait_port $ADMIN_PORT
+	PC=(--server "http://127.0.0.1:$ADMIN_PORT" --data "$WORK/data")
+	pcli() { taskset -c "$LOAD_CPU" timeout 60 "$BIN/portico" "$@" "${PC[@]}"; }
+	pcli module add add-header "$WASM" >/dev/null
+	pcli apply -f "$WORK/portico.yaml" >"$WORK/apply.log"
+	for s in bench-bare bench-full bench-wasm bench-routes bench-deploy; do pcli deploy "$s" default >/dev/null; done
+fi
+
+# ---- what each target is -----------------------------------------------------------------------------------------
+TOKEN=$(cat "$WORK/token")
+APIKEY=$(cat "$WORK/apikey")
+target_url() {
+	case $1 in
+	direct) echo "http://127.0.0.1:$BACKEND_PORT/items/1" ;;
+	nginx) echo "http://127.0.0.1:$NGINX_PORT/items/1" ;;
+	haproxy) echo "http://127.0.0.1:$HAPROXY_PORT/items/1" ;;
+	caddy) echo "http://127.0.0.1:$CADDY_PORT/items/1" ;;
+	fasthttp) echo "http://127.0.0.1:$FAST_PORT/items/1" ;;
+	portico-routes1 | portico-routes1000) echo "http://127.0.0.1:$PORTICO_PORT" ;;
+	portico-*) echo "http://127.0.0.1:$PORTICO_PORT/items/1" ;;
+	esac
+}
+# target_args NAME: wrk's extra arguments (headers, script) — the same Host header for every bare target.
+target_args() {
+	case $1 in
+	portico-full) printf '%s\n' -H "Host: benchfull.localhost" -H "Authorization: Bearer $TOKEN" \
+		-H "x-nhn-apikey: $APIKEY" -H "Origin: https://shop.example.com" ;;
+	portico-wasm) printf '%s\n' -H "Host: benchwasm.localhost" ;;
+	portico-routes1) printf '%s\n' -H "Host: benchbare.localhost" -s "$WORK/spread.lua" ;;
+	portico-routes1000) printf '%s\n' -H "Host: benchroutes.localhost" -s "$WORK/spread.lua" ;;
+	portico-deploy) printf '%s\n' -H "Host: benchdeploy.localhost" ;;
+	*) printf '%s\n' -H "Host: benchbare.localhost" ;;
+	esac
+}
+target_pid() { case $1 in direct) echo "${PID_OF[backend]}" ;; portico-*) echo "${PID_OF[portico]}" ;; *) echo "${PID_OF[$1]}" ;; esac; }
+
+# ---- check every target answers as expected before measuring anything --------------------------------------------
+curl_target() { # NAME PATH → headers and body
+	local name=$1 path=$2 args=() url
+	mapfile -t args < <(target_args "$name" | grep -v -e '^-s$' -e 'spread.lua')
+	url=$(target_url "$name")
+	url=${url%/items/1}
+	local hs=() i
+	for ((i = 0; i < ${#args[@]}; i += 2)); do hs+=(-H "${args[i + 1]}"); done
+	curl -s -i --max-time 5 "${hs[@]}" "$url$path"
+}
+for t in $TARGETS; do
+	path=/items/1
+	[[ $t == portico-routes* ]] && path=/r0999/items/1
+	resp=$(curl_target "$t" "$path" | tr -d '\r')
+	grep -q '^HTTP/1.1 200' <<<"$resp" || die "$t: expected 200, got: $(head -1 <<<"$resp")"
+	grep -q 'hello from the bench backend' <<<"$resp" || die "$t: unexpected body"
+	case $t in
+	portico-full)
+		grep -qi '^access-control-allow-origin: https://shop.example.com' <<<"$resp" || die "portico-full: no CORS header"
+		grep -qi '^cache-control: no-store' <<<"$resp" || die "portico-full: response-header plugin did not run"
+		grep -qi '^ratelimit-limit: 100000' <<<"$resp" || die "portico-full: rate limit not in effect"
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: benchfull.localhost' "http://127.0.0.1:$PORTICO_PORT/items/1")
+		[[ $code == 401 ]] || die "portico-full: a request without credentials got $code, not 401"
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: benchfull.localhost' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORTICO_PORT/items/1")
+		[[ $code == 403 || $code == 401 ]] || die "portico-full: a request without the API key got $code"
+		;;
+	portico-wasm) grep -qi '^x-echo-from-wasm: yes' <<<"$resp" || die "portico-wasm: the backend did not see x-from-wasm" ;;
+	esac
+done
+log "every target answers: $TARGETS"
+
+# ---- measuring -----------------------------------------------------------------------------------------------------
+CLK_TCK=$(getconf CLK_TCK)
+tree() { echo "$1"; pgrep -P "$1" || true; }
+cpu_ticks() { # CPU ticks (user+system) of PID and its children
+	local sum=0 p v
+	for p in $(tree "$1"); do
+		v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || v=0
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+rss_kib() {
+	local sum=0 p v
+	for p in $(tree "$1"); do
+		v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || v=0
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+backend_conns() { curl -s --max-time 2 "http://127.0.0.1:$BACKEND_PORT/__conns"; }
+to_us() { # wrk's 1.23ms / 456.00us / 1.02s → µs
+	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /m$/) print n * 60e6; else if (v ~ /s$/) print n * 1e6; else print n }'
+}
+
+ROWS=$WORK/rounds.tsv
+printf 'round\ttarget\tscenario\trps\tp50us\tp99us\tcpu_us_per_req\tutil\trss_kib\tnon2xx\tsockerr\tupconns\trequests\n' >"$ROWS"
+DEPLOYS_OK=0 DEPLOYS_FAILED=0
+
+measure() { # ROUND TARGET
+	local round=$1 t=$2 args=() pid url out c0 c1 k0 k1 t0 t1 deployer=""
+	mapfile -t args < <(target_args "$t")
+	url=$(target_url "$t")
+	pid=$(target_pid "$t")
+	out=$WORK/wrk-$round-$t.txt
+	if ((WARMUP > 0)); then
+		taskset -c "$LOAD_CPU" timeout $((WARMUP + 10)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "${args[@]}" "$url" >/dev/null
+	fi
+	if [[ $t == portico-deploy ]]; then
+		(
+			end=$((SECONDS + DURATION))
+			while ((SECONDS < end)); do
+				if pcli deploy bench-deploy default --no-apply -m "under load" >/dev/null 2>&1; then echo ok; else echo failed; fi
+				sleep 1
+			done
+		) >"$WORK/deploys-$round.txt" &
+		deployer=$!
+		PIDS+=("$deployer")
+	fi
+	c0=$(backend_conns)
+	k0=$(cpu_ticks "$pid")
+	t0=$(date +%s.%N)
+	local perfpid=""
+	if [[ ${PERF:-0} == 1 && $t == portico-* ]]; then
+		taskset -c "$LOAD_CPU" perf record -q -F 1999 -g -p "$pid" -o "$WORK/perf-$round-$t.data" -- sleep "$DURATION" 2>/dev/null &
+		perfpid=$!
+		PIDS+=("$perfpid")
+	fi
+	taskset -c "$LOAD_CPU" timeout $((DURATION + 15)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "${args[@]}" "$url" >"$out"
+	if [[ -n $perfpid ]]; then
+		wait "$perfpid" || true
+		mkdir -p "$(dirname "$OUT")/profiles"
+		perf report -q -i "$WORK/perf-$round-$t.data" --stdio --no-children --sort symbol --percent-limit 0.7 -g none \
+			2>/dev/null | sed '/^$/d' | head -60 >"$(dirname "$OUT")/profiles/$t-self.txt" || true
+		perf report -q -i "$WORK/perf-$round-$t.data" --stdio --children --sort symbol --percent-limit 3 -g none \
+			2>/dev/null | sed '/^$/d' | head -80 >"$(dirname "$OUT")/profiles/$t-children.txt" || true
+	fi
+	t1=$(date +%s.%N)
+	k1=$(cpu_ticks "$pid")
+	c1=$(backend_conns)
+	if [[ -n $deployer ]]; then
+		wait "$deployer" || true
+		DEPLOYS_OK=$((DEPLOYS_OK + $(grep -c '^ok' "$WORK/deploys-$round.txt" || true)))
+		DEPLOYS_FAILED=$((DEPLOYS_FAILED + $(grep -c '^failed' "$WORK/deploys-$round.txt" || true)))
+	fi
+	local rps p50 p99 reqs non2xx sockerr cpu_us util rss
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+	p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$out")")
+	p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$out")")
+	reqs=$(awk '/requests in/ {print $1}' "$out")
+	non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")
+	sockerr=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
+	[[ -n $rps && -n $reqs && $reqs != 0 ]] || die "$t: no result from wrk (see $out, KEEP=1)"
+	cpu_us=$(awk -v k=$((k1 - k0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", k / hz * 1e6 / n }')
+	util=$(awk -v k=$((k1 - k0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", k / hz / (b - a) }')
+	rss=$(rss_kib "$pid")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$t" "-" "$rps" "$p50" "$p99" "$cpu_us" \
+		"$util" "$rss" "${non2xx:-0}" "${sockerr:-0}" $((c1 - c0 - 1)) "$reqs" >>"$ROWS"
+	log "round $round $(printf '%-19s' "$t") $(printf '%8.0f' "$rps") req/s  p50 ${p50}µs  p99 ${p99}µs  cpu ${cpu_us}µs/req  util $util  rss $((rss / 1024))MiB  upstream conns $((c1 - c0 - 1))${non2xx:+  NON-2XX $non2xx}"
+}
+
+read -r -a LIST <<<"$TARGETS"
+N=${#LIST[@]}
+per_run=$((WARMUP + DURATION + 1))
+log "$ROUNDS rounds × $N targets × ${per_run}s ≈ $((ROUNDS * N * per_run))s; $(left)s left of the ${TIME_LIMIT}s limit"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for ((i = 0; i < N; i++)); do
+		t=${LIST[(i + r - 1) % N]} # rotate the order every round so no target always runs first or last
+		if (($(left) < per_run + 30)); then
+			log "not enough time left for round $r $t: stopping the measurements"
+			break 2
+		fi
+		measure "$r" "$t"
+	done
+done
+
+# ---- RSS with the demo configuration -----------------------------------------------------------------------------
+DEMO_RSS=0
+if [[ ${DEMO:-1} == 1 ]] && (($(left) > 40)); then
+	mkdir -p "$WORK/demo"
+	start demo "$PROXY_CPU" "$BIN/portico" serve --demo --data "$WORK/demo" --listen "127.0.0.1:$DEMO_PORT" \
+		--admin-listen "127.0.0.1:$DEMO_ADMIN_PORT" --demo-backend "127.0.0.1:$DEMO_BACKEND_PORT" --log-level error
+	wait_port $DEMO_PORT
+	sleep 1
+	taskset -c "$LOAD_CPU" timeout 30 wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H "Host: demo0001.localhost" \
+		"http://127.0.0.1:$DEMO_PORT/items/1" >"$WORK/wrk-demo.txt"
+	DEMO_RSS=$(rss_kib "${PID_OF[demo]}")
+	log "portico serve --demo: RSS $((DEMO_RSS / 1024)) MiB after ${DURATION}s of load ($(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-demo.txt") req/s)"
+fi
+
+# ---- report --------------------------------------------------------------------------------------------------------
+ver() { "$@" 2>&1 | head -1 || true; }
+{
+	echo "# Load benchmark — latest run"
+	echo
+	echo "Generated by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) × $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)."
+	echo "Each proxy and the backend share core $PROXY_CPU (\`taskset\`); wrk runs on core $LOAD_CPU with $THREADS thread(s) and $CONNS connections."
+	echo "$ROUNDS interleaved rounds (order rotated each round) of ${WARMUP} s warm-up + ${DURATION} s measured per target; medians over rounds, ratios computed inside each round."
+	echo
+	echo "Versions: Portico $(cd "$ROOT" && git describe --tags --always --dirty 2>/dev/null || echo dev) ($(go version | awk '{print $3}')),"
+	have nginx && echo "$(ver nginx -v)," || true
+	have haproxy && echo "$(ver haproxy -v | awk '{print "HAProxy", $3}')," || true
+	have caddy && echo "Caddy $(ver caddy version | awk '{print $1}')," || true
+	echo "$(ver wrk -v | awk '{print $1, $2}')."
+	if ((${#SKIPPED[@]} > 0)); then echo; echo "Skipped: ${SKIPPED[*]}."; fi
+} >"$WORK/meta.md"
+mkdir -p "$(dirname "$OUT")"
+"$BIN/report" -in "$ROWS" -meta "$WORK/meta.md" -demo-rss-kib "$DEMO_RSS" -deploys "$DEPLOYS_OK/$DEPLOYS_FAILED" >"$WORK/latest.md"
+cp "$WORK/latest.md" "$OUT"
+cp "$ROWS" "${OUT%.md}.tsv"
+cat "$OUT"
+log "written $OUT (raw rounds: ${OUT%.md}.tsv)"
