@@ -52,8 +52,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Usage enforces API keys and usage plans (nil: none are enforced).
 	Usage *usage.Guard
-	// CloseDelay is how long a replaced stage keeps its plugin resources (WASM pools) for the requests still
-	// running on it; default 90 s (longer than the default backend timeout).
+	// CloseDelay bounds how long a replaced stage keeps its plugin resources (WASM pools) for the requests still
+	// running on it: it is closed when they are done, at the latest after CloseDelay (default 90 s, longer than
+	// the default backend timeout).
 	CloseDelay time.Duration
 }
 
@@ -198,20 +199,31 @@ func (rt *Runtime) Reload(ctx context.Context) error {
 
 // retire closes a stage that is no longer served once the requests still running on it are done. Closing it at
 // once would pull WASM instances from under those requests; never closing it would leak them (Traefik's lesson).
+// A request holds the table it started with for a few instructions before it counts itself in, so the stage is
+// watched from a short grace period on, and closed when idle — at the latest after CloseDelay.
 func (rt *Runtime) retire(st *pipeline.Stage) {
-	delay := rt.cfg.CloseDelay
-	if delay <= 0 {
-		delay = 90 * time.Second
+	limit := rt.cfg.CloseDelay
+	if limit <= 0 {
+		limit = 90 * time.Second
 	}
-	rt.retiring[st] = time.AfterFunc(delay, func() {
+	const grace, poll = time.Second, 100 * time.Millisecond
+	deadline := time.Now().Add(limit)
+	var check func()
+	check = func() {
 		rt.mu.Lock()
 		_, pending := rt.retiring[st]
+		if pending && st.InFlight() > 0 && time.Now().Before(deadline) {
+			rt.retiring[st] = time.AfterFunc(poll, check)
+			rt.mu.Unlock()
+			return
+		}
 		delete(rt.retiring, st)
 		rt.mu.Unlock()
 		if pending {
 			rt.closeStage(st)
 		}
-	})
+	}
+	rt.retiring[st] = time.AfterFunc(grace, check)
 }
 
 func (rt *Runtime) closeStage(st *pipeline.Stage) {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
 
@@ -23,7 +24,13 @@ type Stage struct {
 	routes         *router.Router[*Route]
 	log            *slog.Logger
 	closers        []abi.Closer
+	// inflight counts the requests being served, so that a replaced stage's plugin pools are released as soon as
+	// its last request is done rather than after a fixed delay.
+	inflight atomic.Int64
 }
+
+// InFlight is the number of requests the stage is serving.
+func (s *Stage) InFlight() int64 { return s.inflight.Load() }
 
 // SetClosers records the plugins whose resources Close releases.
 func (s *Stage) SetClosers(c []abi.Closer) { s.closers = c }
@@ -123,6 +130,8 @@ func NewMockRoute(method, path string, status int, headers []MockHeader, body *c
 
 // Serve routes r (whose request path, after basePath is stripped, selects the route) and writes the response.
 func (s *Stage) Serve(r *Request, basePath string) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	r.stage = s
 	ctx := r.Ctx
 	path := ctx.URI().PathOriginal()
