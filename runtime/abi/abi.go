@@ -40,6 +40,10 @@ const (
 	FeatureBufferResponse Features = 1 << 1
 	// FeatureTrailers enables access to trailers.
 	FeatureTrailers Features = 1 << 2
+	// FeatureNoResponse is Portico's extension: a guest enables it (during _initialize, or in handle_request) to say
+	// it has no handle_response work, so the host gives its instance back as soon as handle_request passes the
+	// request on instead of holding it across the backend call. Hosts that do not know it ignore it.
+	FeatureNoResponse Features = 1 << 16
 )
 
 // Has reports whether f includes all of want.

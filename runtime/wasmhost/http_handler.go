@@ -12,7 +12,8 @@ import (
 // passed to every guest call, so finding it allocates nothing), reads its parameters off the stack and calls the
 // request's Exchange. Refusals fault, which fails the request (see guestFault).
 
-const supportedFeatures = abi.FeatureBufferRequest | abi.FeatureBufferResponse | abi.FeatureTrailers
+const supportedFeatures = abi.FeatureBufferRequest | abi.FeatureBufferResponse | abi.FeatureTrailers |
+	abi.FeatureNoResponse
 
 func enableFeatures(ctx context.Context, _ api.Module, stack []uint64) {
 	in := current(ctx)
@@ -24,7 +25,12 @@ func enableFeatures(ctx context.Context, _ api.Module, stack []uint64) {
 		stack[0] = uint64(in.features)
 		return
 	}
-	stack[0] = uint64(in.ex.EnableFeatures(f))
+	// FeatureNoResponse concerns this instance and this request only; the exchange, shared by the route's other
+	// plugins, never sees it.
+	if f&abi.FeatureNoResponse != 0 {
+		in.noResponse = true
+	}
+	stack[0] = uint64(in.ex.EnableFeatures(f&^abi.FeatureNoResponse) | f&abi.FeatureNoResponse)
 }
 
 func getConfig(ctx context.Context, mod api.Module, stack []uint64) {

@@ -41,6 +41,7 @@ type instance struct {
 	seenAt        int64         // and when (Unix ns)
 	guestCtx      uint32        // the guest's req_ctx
 	wroteResponse bool          // the guest wrote the response body during the current call
+	noResponse    bool          // the guest enabled FeatureNoResponse during the current request
 	scratch       []byte
 	callReq       abi.CallRequest
 	callResp      abi.CallResponse

@@ -179,6 +179,11 @@ func (p *Plugin) HandleRequest(ex abi.Exchange) (next bool, reqCtx uint32) {
 		p.put(in)
 		return false, 0
 	}
+	if in.noResponse || in.features&abi.FeatureNoResponse != 0 {
+		// The guest has nothing to do after the backend: the instance serves the next request meanwhile.
+		p.put(in)
+		return true, releasedCtx
+	}
 	in.guestCtx = uint32(ret >> 32)
 	in.gen = (in.gen + 1) & genMask
 	if in.gen == 0 {
@@ -192,6 +197,9 @@ func (p *Plugin) HandleRequest(ex abi.Exchange) (next bool, reqCtx uint32) {
 // to reqCtx, then returns the instance to the pool. A response-phase binding (reqCtx 0) borrows an instance for
 // this call only.
 func (p *Plugin) HandleResponse(ex abi.Exchange, reqCtx uint32, isError bool) {
+	if reqCtx == releasedCtx {
+		return
+	}
 	var in *instance
 	if reqCtx == 0 {
 		if in = p.acquire(); in == nil {
@@ -215,9 +223,14 @@ func (p *Plugin) HandleResponse(ex abi.Exchange, reqCtx uint32, isError bool) {
 	p.put(in)
 }
 
+// releasedCtx is the req_ctx of a request whose instance went back to the pool after handle_request (the guest
+// enabled FeatureNoResponse): slot 0 never names an instance.
+const releasedCtx = 1 << slotBits
+
 // begin prepares in for a new request on ex.
 func (p *Plugin) begin(in *instance, ex abi.Exchange) {
 	in.guestCtx = 0
+	in.noResponse = false
 	in.callResp.Status, in.callResp.Headers, in.callResp.Body = 0, in.callResp.Headers[:0], in.callResp.Body[:0]
 	if in.features != 0 {
 		ex.EnableFeatures(in.features)

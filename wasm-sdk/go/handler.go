@@ -30,6 +30,11 @@ func HandleResponse(fn ResponseHandler) { responseHandler = fn }
 func Init(fn func(config []byte) error) { runInit(fn) }
 
 func handleRequest() uint64 {
+	if responseHandler == nil {
+		// Nothing to do after the backend: Portico gives this instance back to its pool at once instead of holding
+		// it for handle_response (other hosts ignore the flag).
+		enableFeatures(uint32(featureNoResponse))
+	}
 	if requestHandler == nil {
 		return 1
 	}

@@ -14,6 +14,10 @@ const (
 	FeatureBufferResponse Features = 1 << 1
 	// FeatureTrailers enables access to request and response trailers.
 	FeatureTrailers Features = 1 << 2
+
+	// featureNoResponse (Portico's extension, bit 16) tells the host the plugin has no HandleResponse, so it can
+	// reuse the instance while the backend answers. The SDK sets it itself when no HandleResponse is registered.
+	featureNoResponse Features = 1 << 16
 )
 
 // Has reports whether f includes every feature of want.
