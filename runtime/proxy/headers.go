@@ -17,6 +17,19 @@ var hopByHop = []string{
 // StripRequest removes hop-by-hop headers, including those the Connection header names, from a request about to be
 // forwarded, and clears fasthttp's connection-close flag so the backend connection is kept alive.
 func StripRequest(h *fasthttp.RequestHeader) {
+	h.ResetConnectionClose()
+	// Most requests carry no hop-by-hop field: one pass over the names is cheaper than deleting each candidate
+	// (every Del normalises its key and scans all fields).
+	found := false
+	for k := range h.All() {
+		if isHopByHop(k) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return
+	}
 	if conn := h.Peek(fasthttp.HeaderConnection); len(conn) > 0 {
 		// Copy: deleting headers may reuse the storage conn points into.
 		var buf [128]byte
@@ -31,6 +44,17 @@ func StripRequest(h *fasthttp.RequestHeader) {
 // StripResponse does the same for a backend response before it goes to the client. The client connection's fate is
 // the gateway's decision, not the backend's, so the connection-close flag is cleared too.
 func StripResponse(h *fasthttp.ResponseHeader) {
+	h.ResetConnectionClose()
+	found := false
+	for k := range h.All() {
+		if isHopByHop(k) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return
+	}
 	if conn := h.Peek(fasthttp.HeaderConnection); len(conn) > 0 {
 		var buf [128]byte
 		forEachToken(append(buf[:0], conn...), h.DelBytes)
@@ -39,6 +63,21 @@ func StripResponse(h *fasthttp.ResponseHeader) {
 		h.Del(name)
 	}
 	h.ResetConnectionClose()
+}
+
+// isHopByHop reports whether a field name (any case) is one of hopByHop.
+func isHopByHop(name []byte) bool {
+	switch len(name) {
+	case 2, 7, 10, 16, 17, 18, 19:
+	default:
+		return false
+	}
+	for _, h := range hopByHop {
+		if len(h) == len(name) && bytes.EqualFold(name, []byte(h)) {
+			return true
+		}
+	}
+	return false
 }
 
 // forEachToken calls fn for each comma-separated, trimmed, non-empty token of v except "close" and "keep-alive",
