@@ -184,5 +184,3 @@ func digest(t *testing.T, s *Store) string {
 }
 
 func httpBackend(path string) Backend { return Backend{Type: BackendHTTP, Path: path} }
-
-func ptr[T any](v T) *T { return &v }

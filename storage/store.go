@@ -317,13 +317,6 @@ func conflictOn(field, code, format string, args ...any) *Error {
 	return e
 }
 
-func nullInt(p *int64) sql.NullInt64 {
-	if p == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: *p, Valid: true}
-}
-
 func ptrInt(n sql.NullInt64) *int64 {
 	if !n.Valid {
 		return nil

@@ -278,6 +278,7 @@ var benchName, benchValue = []byte("x-a"), []byte("1")
 func BenchmarkChain(b *testing.B) {
 	noop := funcPlugin{req: func(ex abi.Exchange) (bool, uint32) {
 		_ = ex.SetHeader(abi.HeaderRequest, benchName, benchValue)
+		_ = ex.SetHeader(abi.HeaderResponse, benchName, benchValue) // recorded before next, replayed after
 		return true, 0
 	}}
 	segs, _ := router.ParsePath("/hello")

@@ -36,17 +36,21 @@ type exchange struct {
 	// status stands.
 	preNextBody   []byte
 	preNextStatus int
+	preNextBytes  []byte // the names and values of preNext
 }
 
+// headerOp is one recorded change: its name and value are preNextBytes[start:mid] and [mid:end]. Offsets, not
+// slices, so that the arena can grow (and be reused by the next request) without an allocation per change.
 type headerOp struct {
-	op          byte // 's'et, 'a'dd, 'r'emove
-	name, value []byte
+	op              byte // 's'et, 'a'dd, 'r'emove
+	start, mid, end int
 }
 
 var _ abi.Exchange = (*exchange)(nil)
 
 func (e *exchange) reset(r *Request) {
-	*e = exchange{r: r, uri: e.uri[:0], preNext: e.preNext[:0], preNextBody: e.preNextBody[:0]}
+	*e = exchange{r: r, uri: e.uri[:0], preNext: e.preNext[:0], preNextBody: e.preNextBody[:0],
+		preNextBytes: e.preNextBytes[:0]}
 }
 
 // enter prepares the exchange for a call of b's plugin: reads of that call start at the beginning of a body and
@@ -60,7 +64,7 @@ func (e *exchange) enter(b *Binding) {
 // RespondError answers the request with the gateway's own JSON error, replacing whatever the plugin wrote (the
 // WASM host calls it when a guest fails: no guest output, and no trap text, reaches the client).
 func (e *exchange) RespondError(status int, code, message string) {
-	e.preNext, e.preNextBody, e.preNextStatus = e.preNext[:0], e.preNextBody[:0], 0
+	e.preNext, e.preNextBody, e.preNextStatus, e.preNextBytes = e.preNext[:0], e.preNextBody[:0], 0, e.preNextBytes[:0]
 	WriteError(e.r.Ctx, status, code, message, e.r.requestID)
 }
 
@@ -297,7 +301,11 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 
 func (e *exchange) recordPreNext(op byte, name, value []byte) {
 	if !e.afterNext {
-		e.preNext = append(e.preNext, headerOp{op: op, name: append([]byte(nil), name...), value: append([]byte(nil), value...)})
+		start := len(e.preNextBytes)
+		e.preNextBytes = append(e.preNextBytes, name...)
+		mid := len(e.preNextBytes)
+		e.preNextBytes = append(e.preNextBytes, value...)
+		e.preNext = append(e.preNext, headerOp{op: op, start: start, mid: mid, end: len(e.preNextBytes)})
 	}
 }
 
@@ -316,14 +324,15 @@ func (e *exchange) replayPreNext(backendFailed bool) {
 	}
 	h := &resp.Header
 	for _, o := range e.preNext {
+		name, value := e.preNextBytes[o.start:o.mid], e.preNextBytes[o.mid:o.end]
 		switch o.op {
 		case 's':
-			h.DelBytes(o.name)
-			h.AddBytesKV(o.name, o.value)
+			h.DelBytes(name)
+			h.AddBytesKV(name, value)
 		case 'a':
-			h.AddBytesKV(o.name, o.value)
+			h.AddBytesKV(name, value)
 		case 'r':
-			h.DelBytes(o.name)
+			h.DelBytes(name)
 		}
 	}
 }
@@ -532,7 +541,7 @@ var tokenChar = func() (t [256]bool) {
 }()
 
 // validValue refuses CR, LF and NUL, which would let a value start a new header line.
-func validValue(b []byte) bool { return bytes.IndexAny(b, "\r\n\x00") < 0 }
+func validValue(b []byte) bool { return !bytes.ContainsAny(b, "\r\n\x00") }
 
 // hasDotSegment reports whether an escaped path has a "." or ".." segment, raw or percent-encoded.
 func hasDotSegment(path []byte) bool {

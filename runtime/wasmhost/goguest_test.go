@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -35,7 +34,7 @@ func buildGoGuest(t testing.TB) []byte {
 		}
 		defer os.RemoveAll(dir)
 		out := filepath.Join(dir, "goguest.wasm")
-		build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-o", out, ".")
+		build := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, ".")
 		build.Dir = "testdata/goguest"
 		build.Env = append(build.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 		if goGuest.msg, goGuest.err = build.CombinedOutput(); goGuest.err == nil {

@@ -32,26 +32,6 @@ type hostFunc struct {
 	fn         api.GoModuleFunc
 }
 
-// sig renders the signature the way errors show it: "(buf i32, buf_limit i32) -> i32".
-func (f *hostFunc) sig() string {
-	var b strings.Builder
-	b.WriteByte('(')
-	for i, p := range f.params {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f.paramNames[i])
-		b.WriteByte(' ')
-		b.WriteString(api.ValueTypeName(p))
-	}
-	b.WriteByte(')')
-	if len(f.results) > 0 {
-		b.WriteString(" -> ")
-		b.WriteString(typeList(f.results))
-	}
-	return b.String()
-}
-
 func typeList(ts []api.ValueType) string {
 	names := make([]string, len(ts))
 	for i, t := range ts {

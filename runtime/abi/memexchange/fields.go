@@ -131,4 +131,4 @@ func validToken(b []byte) bool {
 }
 
 // validValue refuses CR, LF and NUL, which would let a value end its line and start another header.
-func validValue(b []byte) bool { return bytes.IndexAny(b, "\r\n\x00") < 0 }
+func validValue(b []byte) bool { return !bytes.ContainsAny(b, "\r\n\x00") }
