@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gateway/portico/runtime/errbody"
 )
 
 // Stable codes of the errors the gateway answers itself (documented in docs/errors.md).
@@ -35,31 +37,6 @@ func WriteError(ctx *fasthttp.RequestCtx, status int, code, message string, requ
 		resp.Header.SetBytesV(HeaderRequestID, requestID)
 	}
 	var scratch [512]byte
-	b := append(scratch[:0], `{"error":{"code":`...)
-	b = appendJSONString(b, code)
-	b = append(b, `,"message":`...)
-	b = appendJSONString(b, message)
-	b = append(b, `,"requestId":`...)
-	b = appendJSONString(b, requestID)
-	b = append(b, "}}\n"...)
+	b := errbody.Append(scratch[:0], code, message, requestID)
 	resp.SetBody(b)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString[T string | []byte](b []byte, s T) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }

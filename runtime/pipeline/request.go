@@ -125,3 +125,5 @@ func (s source) QueryArg(name []byte) []byte      { return s.r.Ctx.QueryArgs().P
 func (s source) RequestID() []byte                { return s.r.requestID }
 func (s source) StageName() []byte                { return s.r.stage.nameBytes }
 func (s source) ServiceID() []byte                { return s.r.stage.serviceIDBytes }
+
+const hexDigits = "0123456789abcdef"
