@@ -43,6 +43,9 @@ func TestParseErrors(t *testing.T) {
 func TestContractFileParses(t *testing.T) {
 	data, err := os.ReadFile("../../shared/contract/portico.example.yaml")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI checks out shared/ beside the repository: %v", err) // the contract must be tested there
+		}
 		t.Skip("the shared contract file is not beside this checkout")
 	}
 	doc, err := Parse("portico.example.yaml", data)

@@ -18,6 +18,9 @@ func TestContractFileAppliesAsItIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(contract); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI checks out shared/ beside the repository: %v", err) // the contract must be tested there
+		}
 		t.Skip("the shared contract file is not beside this checkout")
 	}
 	// The file names its module relative to the repository root and two secrets by environment variable.
