@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("missing command")
 	}
+	args = commandFirst(args)
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
@@ -100,4 +102,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fn(ctx, rest, stdout)
 	}
 	return usagef("unknown command %q", cmd)
+}
+
+// commandFirst lets shared flags come before the command (`portico --server URL deploy shop test`): the first
+// argument that names a command is moved to the front, the flags before it go after it.
+func commandFirst(args []string) []string {
+	if len(args) == 0 || !strings.HasPrefix(args[0], "-") {
+		return args
+	}
+	for i, a := range args {
+		if _, ok := commands[a]; ok || a == "serve" {
+			out := append([]string{a}, args[:i]...)
+			return append(out, args[i+1:]...)
+		}
+	}
+	return args
 }

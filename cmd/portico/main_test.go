@@ -233,3 +233,14 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestFlagsBeforeTheCommand(t *testing.T) {
+	n, dir := startTestNode(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--server", n.AdminURL(), "--data", dir, "status"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "ready=true") {
+		t.Fatalf("status output %q", out.String())
+	}
+}
