@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/portico-gateway/portico/runtime/lazydeadline"
 )
 
 // DefaultReadHeaderTimeout bounds how long an accepted connection may take to send its PROXY protocol header when
@@ -69,6 +71,7 @@ func Listen(ctx context.Context, cfg ListenConfig) ([]net.Listener, error) {
 			closeAll()
 			return nil, fmt.Errorf("edge: listen %s: %w", addr, err)
 		}
+		ln = lazydeadline.Listener{Listener: ln}
 		if cfg.ProxyProtocol {
 			ln = newProxyListener(ln, cfg.ProxyProtocolFrom, timeout)
 		}

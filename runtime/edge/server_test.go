@@ -1,11 +1,14 @@
 package edge
 
 import (
+	"bufio"
+	"context"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -169,6 +172,72 @@ func BenchmarkServe(b *testing.B) {
 			if err := c.Do(req, resp); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// TestClientTimeoutsThroughListener checks, through Listen's real sockets (whose connections re-arm deadlines
+// lazily), that a kept-alive connection's idle timeout counts from its last request and that a stalled request is
+// cut off after the read timeout.
+func TestClientTimeoutsThroughListener(t *testing.T) {
+	lns, err := Listen(context.Background(), ListenConfig{Addrs: []string{"127.0.0.1:0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 400 * time.Millisecond
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := NewServer(&pipeline.Gateway{}, ServerConfig{Logger: logger, ReadTimeout: timeout, IdleTimeout: timeout})
+	go func() { _ = s.Serve(lns) }()
+	defer s.Shutdown(context.Background())
+	addr := lns[0].Addr().String()
+
+	t.Run("idle timeout counts from the last request", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		get := func() error {
+			if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: 10.0.0.1\r\n\r\n"); err != nil {
+				return err
+			}
+			var resp fasthttp.Response
+			return resp.Read(br)
+		}
+		if err := get(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(timeout * 3 / 4)
+		if err := get(); err != nil {
+			t.Fatalf("second request within the idle timeout: %v", err)
+		}
+		start := time.Now()
+		time.Sleep(timeout * 3 / 4) // past the first request's idle deadline, within the second's
+		if err := get(); err != nil {
+			t.Fatalf("third request, %v after the second: %v", time.Since(start), err)
+		}
+		start = time.Now()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := br.ReadByte(); err == nil {
+			t.Fatal("an idle connection got data, want it closed")
+		}
+		if took := time.Since(start); took < timeout-20*time.Millisecond || took > timeout+2*time.Second {
+			t.Fatalf("the idle connection was closed after %v, want about %v", took, timeout)
+		}
+	})
+	t.Run("a stalled request is cut off", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: 10.0.0.1\r\n") // no final blank line
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, c) // a 408 answer, then the close
+		if took := time.Since(start); took < timeout-20*time.Millisecond || took > timeout+2*time.Second {
+			t.Fatalf("the stalled connection ended after %v, want about %v", took, timeout)
 		}
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gateway/portico/runtime/lazydeadline"
 )
 
 // Defaults from the seed: 60 s per call, 10 MB responses.
@@ -123,6 +125,7 @@ func (t *Transport) Target(rawURL string) (*Target, error) {
 			DisablePathNormalizing:   true, // paths are escaped by the gateway; re-normalising would undo that
 			// Retrying a non-idempotent request on another connection could run it twice on the backend.
 			MaxIdemponentCallAttempts: 1,
+			DialTimeout:               dialLazy,
 		}
 		if isTLS {
 			if t.opts.TLSConfig != nil {
@@ -218,4 +221,22 @@ func Failure(err error) (status int, code string) {
 		return fasthttp.StatusGatewayTimeout, "backend_timeout"
 	}
 	return fasthttp.StatusBadGateway, "backend_unavailable"
+}
+
+// dialLazy dials like fasthttp's default dialer (with its DNS cache) and wraps the connection with lazy deadlines: the
+// client re-arms its read and write deadlines on every call.
+func dialLazy(addr string, timeout time.Duration) (net.Conn, error) {
+	var (
+		c   net.Conn
+		err error
+	)
+	if timeout > 0 {
+		c, err = fasthttp.DialTimeout(addr, timeout)
+	} else {
+		c, err = fasthttp.Dial(addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return lazydeadline.Wrap(c), nil
 }

@@ -195,3 +195,60 @@ func BenchmarkStripRequest(b *testing.B) {
 		StripRequest(&req.Header)
 	}
 }
+
+// TestTimeoutOnReusedConnection checks the backend timeout counts from each call, not from the first call on a kept
+// alive connection (backend connections re-arm their deadlines lazily, see dialLazy).
+func TestTimeoutOnReusedConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	srv := &fasthttp.Server{
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			d, _ := time.ParseDuration(string(ctx.QueryArgs().Peek("sleep")))
+			time.Sleep(d)
+		},
+		ConnState: func(_ net.Conn, s fasthttp.ConnState) {
+			if s == fasthttp.StateNew {
+				accepted.Add(1)
+			}
+		},
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Shutdown()
+
+	const timeout = 400 * time.Millisecond
+	tg, err := NewTransport(Options{Timeout: timeout}).Target("http://" + ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(sleep time.Duration) (time.Duration, error) {
+		var req fasthttp.Request
+		var resp fasthttp.Response
+		tg.Prepare(&req, []byte("/x"))
+		req.URI().SetQueryString("sleep=" + sleep.String())
+		start := time.Now()
+		err := tg.Do(&req, &resp)
+		return time.Since(start), err
+	}
+	if _, err := call(0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(timeout * 3 / 4)
+	// 3/4 of the timeout after the first call, a call that takes 3/4 of the timeout ends after the first call's
+	// deadline but within its own.
+	if _, err := call(timeout * 3 / 4); err != nil {
+		t.Fatalf("second call on the kept-alive connection: %v", err)
+	}
+	if n := accepted.Load(); n != 1 {
+		t.Fatalf("the backend accepted %d connections, want 1 (keep-alive)", n)
+	}
+	took, err := call(3 * timeout)
+	if !isTimeout(err) {
+		t.Fatalf("a call slower than the timeout: %v, want a timeout", err)
+	}
+	if took < timeout-10*time.Millisecond || took > timeout+2*time.Second {
+		t.Fatalf("the timeout fired after %v, want about %v", took, timeout)
+	}
+}
