@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portico-gateway/portico/runtime/abi"
+	"github.com/portico-gateway/portico/runtime/proxy"
 	"github.com/portico-gateway/portico/runtime/router"
 )
 
@@ -25,6 +26,10 @@ type exchange struct {
 	// uriPath is whether set_uri changed the path. A plugin that only changes the query (the query-param plugin
 	// appends to it) keeps the method's backend path; a changed path replaces it, under the backend base URL.
 	uriPath bool
+
+	// reqFieldsSet are the proxy.Classify bits of the request fields plugins set or added: the backend call uses
+	// them with the fields the client sent to decide which forwarding fields need replacing.
+	reqFieldsSet int
 
 	reqRead, respRead   int  // read_body offsets
 	reqWrote, respWrote bool // a write_body in the current handler call already replaced the body
@@ -281,6 +286,7 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 	// Set replaces every value: fasthttp's Set alone replaces only the first of repeated fields.
 	switch kind {
 	case abi.HeaderRequest:
+		e.reqFieldsSet |= proxy.Classify(name)
 		e.r.Ctx.Request.Header.DelBytes(name)
 		e.r.Ctx.Request.Header.AddBytesKV(name, value)
 	case abi.HeaderResponse:
@@ -343,6 +349,7 @@ func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
 	}
 	switch kind {
 	case abi.HeaderRequest:
+		e.reqFieldsSet |= proxy.Classify(name)
 		e.r.Ctx.Request.Header.AddBytesKV(name, value)
 	case abi.HeaderResponse:
 		e.r.Ctx.Response.Header.AddBytesKV(name, value)

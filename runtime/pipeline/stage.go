@@ -226,13 +226,6 @@ func (m *mockBackend) serve(r *Request) {
 	}
 }
 
-var (
-	headerXFF   = []byte("X-Forwarded-For")
-	headerXFP   = []byte("X-Forwarded-Proto")
-	headerXFH   = []byte("X-Forwarded-Host")
-	headerReqID = []byte(HeaderRequestID)
-)
-
 // serve calls the backend; it reports false when the call failed and the response is the gateway's error.
 func (h *httpBackend) serve(s *Stage, r *Request) bool {
 	ctx := r.Ctx
@@ -260,21 +253,8 @@ func (h *httpBackend) serve(s *Stage, r *Request) bool {
 	r.scratch = buf
 
 	// Forwarding headers are computed from the client-facing request before it is re-pointed at the backend.
-	if r.Peer.IsValid() {
-		var ipbuf [64]byte
-		peer := r.Peer.AppendTo(ipbuf[:0])
-		if prior := req.Header.PeekBytes(headerXFF); len(prior) > 0 {
-			var xff [512]byte
-			v := append(append(append(xff[:0], prior...), ", "...), peer...)
-			req.Header.SetBytesKV(headerXFF, v)
-		} else {
-			req.Header.SetBytesKV(headerXFF, peer)
-		}
-	}
-	req.Header.SetBytesKV(headerXFH, req.Header.Host())
-	req.Header.SetBytesK(headerXFP, r.Scheme)
-	req.Header.SetBytesKV(headerReqID, r.requestID)
-	proxy.StripRequest(&req.Header)
+	fwd := proxy.Forwarded{Peer: r.Peer, Proto: r.Scheme, RequestID: r.requestID}
+	proxy.PrepareRequest(&req.Header, &fwd, r.ex.reqFieldsSet)
 	h.target.Prepare(req, buf)
 	if overrideQuery {
 		req.URI().SetQueryStringBytes(query)

@@ -114,13 +114,13 @@ func (t *Transport) Target(rawURL string) (*Target, error) {
 	o, ok := t.origins[key]
 	if !ok {
 		c := &fasthttp.HostClient{
-			Addr:                     addr,
-			IsTLS:                    isTLS,
-			MaxConns:                 t.opts.MaxConnsPerHost,
-			MaxIdleConnDuration:      t.opts.IdleConnTimeout,
-			MaxResponseBodySize:      t.opts.MaxResponseBytes,
-			ReadTimeout:              t.opts.Timeout,
-			WriteTimeout:             t.opts.Timeout,
+			Addr:                addr,
+			IsTLS:               isTLS,
+			MaxConns:            t.opts.MaxConnsPerHost,
+			MaxIdleConnDuration: t.opts.IdleConnTimeout,
+			MaxResponseBodySize: t.opts.MaxResponseBytes,
+			// No ReadTimeout or WriteTimeout: Do's per-call timeout already bounds writing the request and reading the
+			// response (both deadlines are set from it), and each of these would read the clock again per call.
 			NoDefaultUserAgentHeader: true,
 			DisablePathNormalizing:   true, // paths are escaped by the gateway; re-normalising would undo that
 			// Retrying a non-idempotent request on another connection could run it twice on the backend.
