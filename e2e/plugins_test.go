@@ -109,3 +109,55 @@ services:
 		})
 	}
 }
+
+// TestForwardingFieldsAndCookies checks what the backend learns about the client: X-Forwarded-For keeps the
+// client's list and appends the peer, spoofed X-Forwarded-Host/Proto and repeated lines are replaced, hop-by-hop
+// fields are dropped, and the Cookie field arrives byte for byte as sent even when a plugin reads request headers
+// (CORS reads Origin through the plugin ABI).
+func TestForwardingFieldsAndCookies(t *testing.T) {
+	be := newBackend(t, "a")
+	n := startNode(t, t.TempDir())
+	c := clientOf(n)
+	applyYAML(t, c, `
+services:
+  - id: shop0001
+    name: shop
+    resources:
+      /items:
+        plugins:
+          - type: cors
+            config: { allowOrigins: ["https://shop.example.com"] }
+        methods:
+          GET: { backend: { type: http, path: /api/items } }
+    stages:
+      - { name: test, backendUrl: "`+be.URL+`" }
+`)
+	deploy(t, c, "shop", "test", "")
+	gw := n.GatewayAddrs()[0]
+
+	const cookie = `session="a b"; theme=dark; list=1,2`
+	r := call(t, gw, shopTest, "GET", "/items",
+		"Origin", "https://shop.example.com",
+		"Cookie", cookie,
+		"X-Forwarded-For", "203.0.113.7",
+		"X-Forwarded-Host", "evil.example",
+		"X-Forwarded-Proto", "https",
+		"Connection", "keep-alive, X-Secret",
+		"X-Secret", "hop-by-hop by name")
+	expectStatus(t, r, 200)
+	got := be.last(t)
+	for name, want := range map[string]string{
+		"Cookie":            cookie,
+		"X-Forwarded-For":   "203.0.113.7, 127.0.0.1",
+		"X-Forwarded-Host":  shopTest,
+		"X-Forwarded-Proto": "http",
+		"X-Secret":          "",
+	} {
+		if v := strings.Join(got.Header.Values(name), " | "); v != want {
+			t.Errorf("backend got %s = %q, want %q", name, v, want)
+		}
+	}
+	if r.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" {
+		t.Fatalf("the CORS plugin did not run: %v", r.Header)
+	}
+}

@@ -198,10 +198,20 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 	}
 	switch kind {
 	case abi.HeaderRequest:
-		for k, v := range e.r.Ctx.Request.Header.All() {
-			if bytes.EqualFold(k, name) {
-				add(v)
+		h := &e.r.Ctx.Request.Header
+		if isAnnounced(h, name) {
+			// PeekAll would add the trailer's values: the request-header view has only the header section's.
+			for k, v := range h.All() {
+				if bytes.EqualFold(k, name) {
+					add(v)
+				}
 			}
+			break
+		}
+		// Not All: it parses the Cookie field into fasthttp's cookie list, which then forwards it re-serialised
+		// (quotes dropped, invalid cookies removed) instead of as the client sent it.
+		for _, v := range h.PeekAll(string(name)) {
+			add(v)
 		}
 	case abi.HeaderResponse:
 		for k, v := range e.r.Ctx.Response.Header.All() {
