@@ -17,6 +17,9 @@
 #   PERF=1     record a CPU profile of Portico (perf, 1999 Hz, call graphs) during each Portico run: the top
 #              symbols go to bench/results/profiles/TARGET-{self,children}.txt (perf costs a few % of throughput)
 #   DEMO=0     skip the RSS measurement of `portico serve --demo`
+#   FIXED_TARGETS  targets of the latency-at-the-same-load phase (nginx fasthttp portico-bare; "" skips it)
+#   LOAD_FRACTION  its offered load, as a fraction of nginx's median saturated RPS (0.5)
+#   FIXED_ROUNDS / FIXED_DURATION  its interleaved rounds (5) and seconds per run (3, after 1 s at the rate)
 #
 # Needs: go, wrk, taskset, curl; nginx, haproxy and caddy are skipped (and said so) when not installed
 # (apt-get install -y nginx haproxy caddy wrk).
@@ -108,7 +111,7 @@ wait_port() {
 log "building Portico and the helpers into $BIN"
 mkdir -p "$BIN"
 (cd "$ROOT" && CGO_ENABLED=0 timeout 300 go build -trimpath -o "$BIN/portico" ./cmd/portico)
-(cd "$ROOT" && timeout 300 go build -trimpath -o "$BIN/" ./bench/backend ./bench/benchtool ./bench/report ./bench/fastproxy)
+(cd "$ROOT" && timeout 300 go build -trimpath -o "$BIN/" ./bench/backend ./bench/benchtool ./bench/report ./bench/fastproxy ./bench/loadgen)
 WASM=$ROOT/examples/plugins/go/add-header/add-header.wasm
 if [[ " $TARGETS " == *" portico-wasm "* ]]; then
 	(cd "$ROOT" && timeout 300 examples/plugins/go/build.sh add-header >/dev/null)
@@ -399,6 +402,45 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
+# ---- latency at the same load ----------------------------------------------------------------------------------
+# wrk's closed loop keeps 64 requests in flight, so its latency is 64 / RPS: a mirror of throughput. The latency
+# targets compare proxies at the same offered load instead: bench/loadgen sends at a fixed rate (open loop), a
+# fraction of nginx's median saturated RPS, to each target in interleaved rounds. A run in which more than 5 % of the
+# requests were sent over 1 ms behind schedule did not hold the rate and is excluded by the report.
+FIXED=$WORK/fixed.tsv
+printf 'round\ttarget\trate\trequests\terrors\tlate\tp50us\tp90us\tp99us\tp999us\tmaxus\n' >"$FIXED"
+FIXED_TARGETS=${FIXED_TARGETS:-nginx fasthttp portico-bare}
+FIXED_ROUNDS=${FIXED_ROUNDS:-5}
+FIXED_DURATION=${FIXED_DURATION:-3}
+LOAD_FRACTION=${LOAD_FRACTION:-0.5}
+read -r -a FLIST <<<"$(for t in $FIXED_TARGETS; do want "$t" && printf '%s ' "$t"; done)"
+base=nginx
+want nginx || base=portico-bare
+RATE=$(awk -F'\t' -v t="$base" -v f="$LOAD_FRACTION" '$2 == t {print $4}' "$ROWS" | sort -n |
+	awk -v f="$LOAD_FRACTION" '{v[NR] = $1} END { if (NR == 0) exit; m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%d", m * f }')
+if ((${#FLIST[@]} > 0)) && [[ -n $RATE && $RATE -gt 0 ]]; then
+	FN=${#FLIST[@]}
+	log "latency at the same load: $RATE req/s (${LOAD_FRACTION} × $base's median), $FIXED_ROUNDS rounds × ${FLIST[*]}"
+	for ((r = 1; r <= FIXED_ROUNDS; r++)); do
+		for ((i = 0; i < FN; i++)); do
+			t=${FLIST[(i + r - 1) % FN]}
+			if (($(left) < FIXED_DURATION + 30)); then
+				log "not enough time left for the fixed-load round $r $t: stopping"
+				break 2
+			fi
+			mapfile -t args < <(target_args "$t" | grep -v -e '^-s$' -e 'spread.lua')
+			hs=()
+			for ((j = 0; j < ${#args[@]}; j += 2)); do hs+=(-H "${args[j + 1]}"); done
+			line=$(taskset -c "$LOAD_CPU" timeout $((FIXED_DURATION + 20)) "$BIN/loadgen" -url "$(target_url "$t")" \
+				-rate "$RATE" -duration "${FIXED_DURATION}s" -warmup 1s -conns "$CONNS" "${hs[@]}")
+			kv() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$line"; }
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$(kv rate)" "$(kv requests)" "$(kv errors)" \
+				"$(kv late)" "$(kv p50)" "$(kv p90)" "$(kv p99)" "$(kv p999)" "$(kv max)" >>"$FIXED"
+			log "fixed load round $r $(printf '%-14s' "$t") $line"
+		done
+	done
+fi
+
 # ---- RSS with the demo configuration -----------------------------------------------------------------------------
 DEMO_RSS=0
 if [[ ${DEMO:-1} == 1 ]] && (($(left) > 40)); then
@@ -430,8 +472,9 @@ ver() { "$@" 2>&1 | head -1 || true; }
 	if ((${#SKIPPED[@]} > 0)); then echo; echo "Skipped: ${SKIPPED[*]}."; fi
 } >"$WORK/meta.md"
 mkdir -p "$(dirname "$OUT")"
-"$BIN/report" -in "$ROWS" -meta "$WORK/meta.md" -demo-rss-kib "$DEMO_RSS" -deploys "$DEPLOYS_OK/$DEPLOYS_FAILED" >"$WORK/latest.md"
+"$BIN/report" -in "$ROWS" -fixed "$FIXED" -meta "$WORK/meta.md" -demo-rss-kib "$DEMO_RSS" -deploys "$DEPLOYS_OK/$DEPLOYS_FAILED" >"$WORK/latest.md"
 cp "$WORK/latest.md" "$OUT"
 cp "$ROWS" "${OUT%.md}.tsv"
+cp "$FIXED" "${OUT%.md}-fixed.tsv"
 cat "$OUT"
 log "written $OUT (raw rounds: ${OUT%.md}.tsv)"

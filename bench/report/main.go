@@ -47,6 +47,7 @@ func main() {
 	meta := flag.String("meta", "", "markdown file printed before the table")
 	demoRSS := flag.Float64("demo-rss-kib", 0, "RSS of `portico serve --demo` after load, KiB (0: not measured)")
 	deploys := flag.String("deploys", "", "deploys done/failed during the deploy scenario, e.g. 15/0")
+	fixedIn := flag.String("fixed", "", "latency-at-the-same-load measurements (bench/loadgen runs), TSV")
 	flag.Parse()
 
 	rows, err := read(*in)
@@ -148,8 +149,21 @@ func main() {
 	p99 := func(r row) float64 { return r.p99 }
 	check("bare Portico RPS ≥ 0.8× nginx", "portico-bare", "nginx", rps, 0.8, 0)
 	check("bare Portico RPS ≥ 2.5× Caddy", "portico-bare", "caddy", rps, 2.5, 0)
-	check("bare Portico p50 ≤ 1.1× nginx", "portico-bare", "nginx", p50, 0, 1.1)
-	check("bare Portico p99 ≤ 1.1× nginx", "portico-bare", "nginx", p99, 0, 1.1)
+	var fixed []fixedRow
+	if *fixedIn != "" {
+		if fixed, err = readFixed(*fixedIn); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if len(fixed) > 0 {
+		latencyCheck(&b, fixed, "bare Portico p50 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
+			func(r fixedRow) float64 { return r.p50 }, 1.1)
+		latencyCheck(&b, fixed, "bare Portico p99 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
+			func(r fixedRow) float64 { return r.p99 }, 1.1)
+	} else {
+		check("bare Portico p50 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p50, 0, 1.1)
+		check("bare Portico p99 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p99, 0, 1.1)
+	}
 	check("full chain ≥ 0.85× bare", "portico-full", "portico-bare", rps, 0.85, 0)
 	check("one WASM plugin ≥ 0.9× bare", "portico-wasm", "portico-bare", rps, 0.9, 0)
 	check("1 000 routes ≥ 0.95× one route", "portico-routes1000", "portico-routes1", rps, 0.95, 0)
@@ -163,7 +177,129 @@ func main() {
 	if *demoRSS > 0 {
 		fmt.Fprintf(&b, "| RSS < 64 MiB with the demo config | %.1f MiB | %s |\n", *demoRSS/1024, yesNo(*demoRSS < 64*1024))
 	}
+	if len(fixed) > 0 {
+		writeFixedTable(&b, fixed)
+	}
 	os.Stdout.WriteString(b.String())
+}
+
+// fixedRow is one bench/loadgen run: one target at the fixed rate in one round.
+type fixedRow struct {
+	round                      int
+	target                     string
+	rate, requests, errs, late float64
+	p50, p90, p99, p999, max   float64 // µs
+}
+
+// valid reports whether the run held its rate: at most 5 % of its requests were sent more than 1 ms late.
+func (r fixedRow) valid() bool { return r.requests > 0 && r.late <= 0.05*r.requests }
+
+// fixedRatio is the median over rounds of f(a)/f(b), and its min and max, over rounds where both runs are valid.
+func fixedRatio(rows []fixedRow, a, b string, f func(fixedRow) float64) (med, lo, hi float64, n int) {
+	rounds := map[int]map[string]fixedRow{}
+	for _, r := range rows {
+		if !r.valid() {
+			continue
+		}
+		if rounds[r.round] == nil {
+			rounds[r.round] = map[string]fixedRow{}
+		}
+		rounds[r.round][r.target] = r
+	}
+	var xs []float64
+	for _, m := range rounds {
+		ra, okA := m[a]
+		rb, okB := m[b]
+		if okA && okB && f(rb) > 0 {
+			xs = append(xs, f(ra)/f(rb))
+		}
+	}
+	if len(xs) == 0 {
+		return 0, 0, 0, 0
+	}
+	sort.Float64s(xs)
+	return median(xs), xs[0], xs[len(xs)-1], len(xs)
+}
+
+func latencyCheck(b *strings.Builder, rows []fixedRow, name, a, base string, f func(fixedRow) float64, max float64) {
+	m, lo, hi, n := fixedRatio(rows, a, base, f)
+	if n == 0 {
+		fmt.Fprintf(b, "| %s | not measured (no round with both runs valid) | — |\n", name)
+		return
+	}
+	fmt.Fprintf(b, "| %s | %.3f (%.2f–%.2f, %d rounds) | %s |\n", name, m, lo, hi, n, yesNo(m <= max))
+}
+
+func writeFixedTable(b *strings.Builder, rows []fixedRow) {
+	rate := 0.0
+	by := map[string][]fixedRow{}
+	invalid := map[string]int{}
+	for _, r := range rows {
+		rate = math.Max(rate, r.rate)
+		if r.valid() {
+			by[r.target] = append(by[r.target], r)
+		} else {
+			invalid[r.target]++
+		}
+	}
+	fmt.Fprintf(b, "\n### Latency at the same load\n\nOpen loop at %.0f req/s (bench/loadgen, the same %s connections), "+
+		"interleaved rounds; medians over the valid rounds, ratios to nginx computed inside each round. A run that sent "+
+		"more than 5 %% of its requests over 1 ms late did not hold the rate and is left out (\"invalid\").\n\n", rate, "wrk")
+	b.WriteString("| Proxy | p50 µs | p90 µs | p99 µs | p99.9 µs | p50 × nginx | p99 × nginx | valid / invalid runs | errors |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, o := range order {
+		rs, bad := by[o.target], invalid[o.target]
+		if len(rs) == 0 && bad == 0 {
+			continue
+		}
+		col := func(f func(fixedRow) float64) float64 {
+			xs := make([]float64, 0, len(rs))
+			for _, r := range rs {
+				xs = append(xs, f(r))
+			}
+			sort.Float64s(xs)
+			return median(xs)
+		}
+		ratioCol := func(f func(fixedRow) float64) string {
+			if o.target == "nginx" {
+				return "—"
+			}
+			if m, _, _, n := fixedRatio(rows, o.target, "nginx", f); n > 0 {
+				return fmt.Sprintf("%.2f", m)
+			}
+			return "—"
+		}
+		errs := 0.0
+		for _, r := range rs {
+			errs += r.errs
+		}
+		p50 := func(r fixedRow) float64 { return r.p50 }
+		p99 := func(r fixedRow) float64 { return r.p99 }
+		fmt.Fprintf(b, "| %s (%s) | %.0f | %.0f | %.0f | %.0f | %s | %s | %d / %d | %.0f |\n", o.label, o.scenario,
+			col(p50), col(func(r fixedRow) float64 { return r.p90 }), col(p99), col(func(r fixedRow) float64 { return r.p999 }),
+			ratioCol(p50), ratioCol(p99), len(rs), bad, errs)
+	}
+}
+
+func readFixed(name string) ([]fixedRow, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []fixedRow
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), "\t")
+		if len(fs) < 11 || fs[0] == "round" {
+			continue
+		}
+		num := func(i int) float64 { v, _ := strconv.ParseFloat(fs[i], 64); return v }
+		round, _ := strconv.Atoi(fs[0])
+		rows = append(rows, fixedRow{round: round, target: fs[1], rate: num(2), requests: num(3), errs: num(4),
+			late: num(5), p50: num(6), p90: num(7), p99: num(8), p999: num(9), max: num(10)})
+	}
+	return rows, sc.Err()
 }
 
 func yesNo(ok bool) string {
