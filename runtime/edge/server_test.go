@@ -241,3 +241,41 @@ func TestClientTimeoutsThroughListener(t *testing.T) {
 		}
 	})
 }
+
+// parsedRequest parses a typical client request from the wire, as the server does (so its raw header block, which
+// the forwarding fields are decided from, is kept).
+func parsedRequest(tb testing.TB) *fasthttp.Request {
+	tb.Helper()
+	const raw = "GET /items/42?x=1 HTTP/1.1\r\nHost: svc0001-test.localhost\r\nAccept: */*\r\n" +
+		"User-Agent: bench\r\nCookie: session=\"a b\"\r\nAuthorization: Bearer x\r\n\r\n"
+	req := new(fasthttp.Request)
+	if err := req.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		tb.Fatal(err)
+	}
+	return req
+}
+
+// TestProxiedRequestAllocations keeps the proxied request path (routing, forwarding fields, the backend call over a
+// kept-alive connection) free of allocations; only the test's own RequestCtx.Init allocates.
+func TestProxiedRequestAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops items on purpose: allocation counts mean nothing")
+	}
+	s := testServer(t, fastBackend(t))
+	template := parsedRequest(t)
+	var ctx fasthttp.RequestCtx
+	var req fasthttp.Request
+	run := func() {
+		template.CopyTo(&req)
+		serve(s, &ctx, &req)
+		if ctx.Response.StatusCode() != 200 {
+			t.Fatalf("status %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	}
+	for range 100 {
+		run()
+	}
+	if got := testing.AllocsPerRun(500, run); got > 1 {
+		t.Fatalf("%.1f allocations per proxied request, want at most 1", got)
+	}
+}
