@@ -126,6 +126,9 @@ func (t *Transport) Target(rawURL string) (*Target, error) {
 			// Retrying a non-idempotent request on another connection could run it twice on the backend.
 			MaxIdemponentCallAttempts: 1,
 			DialTimeout:               dialLazy,
+			// The most recently used idle connection first, as nginx's upstream keepalive cache does: below
+			// saturation a few warm connections carry the traffic and the rest reach their idle timeout.
+			ConnPoolStrategy: fasthttp.LIFO,
 		}
 		if isTLS {
 			if t.opts.TLSConfig != nil {
