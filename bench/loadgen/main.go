@@ -42,14 +42,15 @@ const lateAfter = time.Millisecond
 
 func main() {
 	rawURL := flag.String("url", "", "target URL (http only)")
-	rate := flag.Float64("rate", 10000, "requests per second, over all connections")
-	duration := flag.Duration("duration", 5*time.Second, "how long to send")
-	warmup := flag.Duration("warmup", time.Second, "sending at the rate before measuring")
-	conns := flag.Int("conns", 64, "connections")
+	var cfg config
+	flag.Float64Var(&cfg.rate, "rate", 10000, "requests per second, over all connections")
+	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long to send")
+	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "sending at the rate before measuring")
+	flag.IntVar(&cfg.conns, "conns", 64, "connections")
 	var headers headerFlags
 	flag.Var(&headers, "H", "request header 'Name: value' (repeatable)")
 	flag.Parse()
-	if *rawURL == "" || *rate <= 0 || *conns <= 0 {
+	if *rawURL == "" || cfg.rate <= 0 || cfg.conns <= 0 || cfg.duration <= 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -57,92 +58,105 @@ func main() {
 	if err != nil || u.Scheme != "http" {
 		log.Fatalf("loadgen: -url must be an http:// URL: %q", *rawURL)
 	}
-	request := buildRequest(u, headers)
+	cfg.addr = u.Host
+	if cfg.request, err = buildRequest(u, headers); err != nil {
+		log.Fatalf("loadgen: %v", err)
+	}
+	fmt.Println(run(cfg))
+}
 
-	interval := time.Duration(float64(time.Second) * float64(*conns) / *rate)
-	perConn := int(duration.Seconds() * *rate / float64(*conns))
+type config struct {
+	addr             string
+	request          []byte
+	rate             float64
+	duration, warmup time.Duration
+	conns            int
+}
+
+type result struct {
+	sent, errors, late int
+	duration           time.Duration
+	latencies, lags    []int64 // sorted, nanoseconds
+}
+
+func (r result) String() string {
+	pct := func(xs []int64, p float64) float64 {
+		if len(xs) == 0 {
+			return 0
+		}
+		return float64(xs[int(p*float64(len(xs)-1))]) / 1e3
+	}
+	l := r.latencies
+	return fmt.Sprintf("requests=%d errors=%d late=%d rate=%.0f p50=%.0f p90=%.0f p99=%.0f p999=%.0f max=%.0f lag_p50=%.0f lag_p99=%.0f",
+		r.sent, r.errors, r.late, float64(r.sent)/r.duration.Seconds(), pct(l, 0.50), pct(l, 0.90), pct(l, 0.99),
+		pct(l, 0.999), pct(l, 1), pct(r.lags, 0.50), pct(r.lags, 0.99))
+}
+
+// run sends at cfg.rate for cfg.warmup + cfg.duration and measures the cfg.duration part.
+func run(cfg config) result {
+	interval := time.Duration(float64(time.Second) * float64(cfg.conns) / cfg.rate)
+	perConn := int(cfg.duration.Seconds()*cfg.rate/float64(cfg.conns)) + 1
 	start := time.Now().Add(50 * time.Millisecond)
-	measureFrom := start.Add(*warmup)
+	measureFrom := start.Add(cfg.warmup)
+	end := measureFrom.Add(cfg.duration)
 
+	res := result{duration: cfg.duration, latencies: make([]int64, 0, perConn*cfg.conns)}
 	var (
-		mu                 sync.Mutex
-		latencies          = make([]int64, 0, perConn**conns)
-		lags               []int64
-		errors, late, sent int
-		wg                 sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
-	end := measureFrom.Add(*duration)
-	for k := range *conns {
+	for k := range cfg.conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := worker{addr: u.Host, request: request}
+			w := worker{addr: cfg.addr, request: cfg.request}
 			defer w.close()
-			own := make([]int64, 0, perConn+1)
-			ownLag := make([]int64, 0, perConn+1)
-			var ownErrors, ownLate, ownSent int
-			next := start.Add(time.Duration(float64(interval) * float64(k) / float64(*conns)))
+			own := result{latencies: make([]int64, 0, perConn), lags: make([]int64, 0, perConn)}
+			next := start.Add(time.Duration(float64(interval) * float64(k) / float64(cfg.conns)))
 			for ; next.Before(end); next = next.Add(interval) {
 				if d := time.Until(next); d > 0 {
 					time.Sleep(d)
 				}
 				measured := !next.Before(measureFrom)
 				lag := time.Since(next)
-				if measured && lag > lateAfter {
-					ownLate++
-				}
-				if measured {
-					ownLag = append(ownLag, lag.Nanoseconds())
-				}
 				took, err := w.do()
 				if !measured {
 					continue
 				}
-				ownSent++
+				own.sent++
+				own.lags = append(own.lags, lag.Nanoseconds())
+				if lag > lateAfter {
+					own.late++
+				}
 				if err != nil {
-					ownErrors++
+					own.errors++
 					continue
 				}
-				own = append(own, took.Nanoseconds())
+				own.latencies = append(own.latencies, took.Nanoseconds())
 			}
 			mu.Lock()
-			latencies = append(latencies, own...)
-			lags = append(lags, ownLag...)
-			errors += ownErrors
-			late += ownLate
-			sent += ownSent
+			res.latencies = append(res.latencies, own.latencies...)
+			res.lags = append(res.lags, own.lags...)
+			res.sent += own.sent
+			res.errors += own.errors
+			res.late += own.late
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	slices.Sort(latencies)
-	pct := func(p float64) float64 {
-		if len(latencies) == 0 {
-			return 0
-		}
-		i := int(p * float64(len(latencies)-1))
-		return float64(latencies[i]) / 1e3
-	}
-	slices.Sort(lags)
-	lag := func(p float64) float64 {
-		if len(lags) == 0 {
-			return 0
-		}
-		return float64(lags[int(p*float64(len(lags)-1))]) / 1e3
-	}
-	fmt.Printf("requests=%d errors=%d late=%d rate=%.0f p50=%.0f p90=%.0f p99=%.0f p999=%.0f max=%.0f lag_p50=%.0f lag_p99=%.0f\n",
-		sent, errors, late, float64(sent)/duration.Seconds(), pct(0.50), pct(0.90), pct(0.99), pct(0.999), pct(1),
-		lag(0.50), lag(0.99))
+	slices.Sort(res.latencies)
+	slices.Sort(res.lags)
+	return res
 }
 
 // buildRequest renders the request once: every send writes the same bytes.
-func buildRequest(u *url.URL, headers []string) []byte {
+func buildRequest(u *url.URL, headers []string) ([]byte, error) {
 	host := u.Host
 	var extra strings.Builder
 	for _, h := range headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok {
-			log.Fatalf("loadgen: header %q is not 'Name: value'", h)
+			return nil, fmt.Errorf("header %q is not 'Name: value'", h)
 		}
 		if strings.EqualFold(strings.TrimSpace(name), "Host") {
 			host = strings.TrimSpace(value)
@@ -150,7 +164,7 @@ func buildRequest(u *url.URL, headers []string) []byte {
 		}
 		fmt.Fprintf(&extra, "%s: %s\r\n", strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	return []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra.String() + "\r\n")
+	return []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra.String() + "\r\n"), nil
 }
 
 // worker is one keep-alive connection, redialled after an error.
