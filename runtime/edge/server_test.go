@@ -161,6 +161,19 @@ func BenchmarkServe(b *testing.B) {
 			}
 		}
 	})
+	b.Run("proxy-parsed", func(b *testing.B) { // a request as the server parses it, with its raw header block
+		template := parsedRequest(b)
+		var ctx fasthttp.RequestCtx
+		var req fasthttp.Request
+		b.ReportAllocs()
+		for b.Loop() {
+			template.CopyTo(&req)
+			serve(s, &ctx, &req)
+			if ctx.Response.StatusCode() != 200 {
+				b.Fatalf("status %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+		}
+	})
 	b.Run("direct", func(b *testing.B) {
 		c := &fasthttp.HostClient{Addr: backend}
 		req := fasthttp.AcquireRequest()
