@@ -38,10 +38,13 @@ Usage:
                 | set PLAN [--rps N] [--quota N] [--period DAY|MONTH|NONE] [--name N] [--description D] | rm PLAN
                 | connect|disconnect PLAN SERVICE STAGE | add-key|remove-key PLAN SERVICE STAGE KEY
                 | move-key PLAN SERVICE STAGE KEY TO-PLAN
+  portico debug pprof NAME [--seconds N] [-o FILE]
   portico version
 
 SERVICE is a service name or ID; STAGE is a stage name, "" or "default" for the default stage; KEY and PLAN are
-names or IDs. API key values are printed once, by create and regenerate.
+names or IDs. API key values are printed once, by create and regenerate. debug pprof saves a runtime profile of the
+node (NAME: profile for CPU, trace, heap, allocs, goroutine, block, mutex, threadcreate) to NAME.pprof for go tool
+pprof; --seconds (1 to 30) is the sampling window of profile and trace, -o - writes to standard output.
 Client commands reach the admin API at --server (default $PORTICO_SERVER or http://127.0.0.1:9080) with the
 token in $PORTICO_TOKEN, --token, or the admin.token file of --data (default ./portico-data).
 `
@@ -80,6 +83,7 @@ var commands = map[string]func(context.Context, []string, io.Writer) error{
 	"plugin":   runPlugin,
 	"keys":     runKeys,  // keys.go
 	"plans":    runPlans, // plans.go
+	"debug":    runDebug, // debug.go
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -67,6 +67,29 @@ func matchVersion(v int64) string {
 
 // do is Do with an optional If-Match value; it returns the response headers.
 func (c *Client) do(ctx context.Context, method, path, ifMatch string, in, out any) (http.Header, error) {
+	h, data, err := c.exchange(ctx, method, path, ifMatch, in, "application/json", maxJSONResponse)
+	if err != nil {
+		return h, err
+	}
+	if out != nil && len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return h, fmt.Errorf("admin client: %s %s: decode response: %w", method, path, err)
+		}
+	}
+	return h, nil
+}
+
+// Response size limits. A larger answer is an error rather than truncated data; raw answers (profiles, traces) get
+// more room than JSON because a trace of a busy gateway runs to tens of megabytes.
+const (
+	maxJSONResponse = 64 << 20
+	maxRawResponse  = 512 << 20
+)
+
+// exchange sends in (JSON, or a RawBody as it is) and returns the response headers and body, read up to limit
+// bytes. An error response is an *APIError, decoded from the API's JSON error body when it has one.
+func (c *Client) exchange(ctx context.Context, method, path, ifMatch string, in any, accept string, limit int64) (
+	http.Header, []byte, error) {
 	var body io.Reader
 	contentType := "application/json"
 	if raw, ok := in.(RawBody); ok {
@@ -74,18 +97,18 @@ func (c *Client) do(ctx context.Context, method, path, ifMatch string, in, out a
 	} else if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return nil, fmt.Errorf("admin client: encode %s %s: %w", method, path, err)
+			return nil, nil, fmt.Errorf("admin client: encode %s %s: %w", method, path, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+path, body)
 	if err != nil {
-		return nil, fmt.Errorf("admin client: %w", err)
+		return nil, nil, fmt.Errorf("admin client: %w", err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
@@ -101,22 +124,21 @@ func (c *Client) do(ctx context.Context, method, path, ifMatch string, in, out a
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("admin client: %s %s: %w", method, path, err)
+		return nil, nil, fmt.Errorf("admin client: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return resp.Header, fmt.Errorf("admin client: %s %s: read response: %w", method, path, err)
+		return resp.Header, nil, fmt.Errorf("admin client: %s %s: read response: %w", method, path, err)
 	}
 	if resp.StatusCode >= 400 {
-		return resp.Header, responseError(resp, data)
+		return resp.Header, nil, responseError(resp, data)
 	}
-	if out != nil && len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp.Header, fmt.Errorf("admin client: %s %s: decode response: %w", method, path, err)
-		}
+	if int64(len(data)) > limit {
+		return resp.Header, nil, fmt.Errorf("admin client: %s %s: response is larger than %d bytes", method, path,
+			limit)
 	}
-	return resp.Header, nil
+	return resp.Header, data, nil
 }
 
 // responseError builds the *APIError of an error response, JSON or not.

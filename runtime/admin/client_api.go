@@ -40,6 +40,18 @@ func (c *Client) Status(ctx context.Context) (RuntimeStatus, error) {
 	return st, err
 }
 
+// Profile fetches a runtime profile of the server's process (GET /v1/debug/pprof/{profile}) as the bytes pprof
+// wrote: a gzipped protobuf for `go tool pprof`, or, for "trace", an execution trace for `go tool trace`. seconds is
+// the sampling window; 0 takes the server's default. An error answer is an *APIError with the server's message.
+func (c *Client) Profile(ctx context.Context, name string, seconds int) ([]byte, error) {
+	path := "/v1/debug/pprof/" + url.PathEscape(name)
+	if seconds != 0 {
+		path += "?seconds=" + strconv.Itoa(seconds)
+	}
+	_, data, err := c.exchange(ctx, http.MethodGet, path, "", nil, "application/octet-stream", maxRawResponse)
+	return data, err
+}
+
 // Services.
 
 func (c *Client) ListServices(ctx context.Context) ([]storage.Service, error) {

@@ -20,6 +20,7 @@ const (
 	codeInvalidArgument   = storage.CodeInvalid
 	codeDeployCheckFailed = "deploy_check_failed"
 	codeReloadFailed      = "reload_failed"
+	codeProfilerBusy      = "profiler_busy"
 	codeInternal          = "internal"
 )
 

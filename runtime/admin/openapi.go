@@ -25,6 +25,7 @@ type operation struct {
 	bodyOptional bool
 	status       int      // success status
 	result       string   // success body schema ("" for no body)
+	binary       bool     // the success body is bytes (a pprof profile or trace), not JSON
 	etag         bool     // the success response carries the entity's version as ETag
 	ifMatch      bool     // If-Match is honoured
 	public       bool     // no token needed
@@ -216,6 +217,14 @@ var operations = []operation{
 			"stage_not_connected otherwise). DAY and MONTH plans keep its quota usage, NONE resets it. If-Match " +
 			"names the source plan's version; the answer is the new plan's stage connection.",
 		body: "MoveKeyRequest", status: 200, result: "PlanStage", ifMatch: true, conflict: true},
+
+	{method: "GET", path: "/v1/debug/pprof/{profile}", id: "getProfile", tag: "debug",
+		summary: "A runtime profile of the gateway process, as net/http/pprof writes it (open it with " +
+			"`go tool pprof`, a trace with `go tool trace`). `profile` samples the CPU for `seconds` (default 10), " +
+			"`trace` records an execution trace (default 1 s); the others are snapshots, or deltas over `seconds`. " +
+			"`seconds` must be 1 to 30 (400 invalid_argument otherwise). One CPU profile and one trace at a time " +
+			"(409 profiler_busy).", status: 200, binary: true, conflict: true,
+		params: []string{"Seconds", "Debug"}},
 }
 
 // obj is a JSON object in the document.
@@ -258,7 +267,7 @@ func openAPIDoc() obj {
 		"tags": []obj{
 			{"name": "system"}, {"name": "services"}, {"name": "resources"}, {"name": "plugins"},
 			{"name": "stages"}, {"name": "deployments"}, {"name": "domains"}, {"name": "config"},
-			{"name": "apikeys"}, {"name": "usageplans"},
+			{"name": "apikeys"}, {"name": "usageplans"}, {"name": "debug"},
 		},
 		"paths": paths,
 		"components": obj{
@@ -307,6 +316,11 @@ func (op operation) document() obj {
 		success["headers"].(obj)["ETag"] = ref("headers", "ETag")
 	}
 	switch {
+	case op.binary:
+		success["content"] = obj{
+			"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}},
+			"text/plain":               obj{"schema": obj{"type": "string"}}, // debug > 0
+		}
 	case op.result != "":
 		success["content"] = obj{"application/json": obj{"schema": ref("schemas", op.result)}}
 	case op.id == "openapi":
@@ -329,7 +343,7 @@ func (op operation) errorStatuses() []int {
 	if !op.public {
 		codes = append(codes, http.StatusUnauthorized)
 	}
-	if op.body != "" || op.ifMatch || strings.Contains(op.path, "{id}") {
+	if op.body != "" || op.ifMatch || strings.Contains(op.path, "{id}") || len(op.params) > 0 {
 		codes = append(codes, http.StatusBadRequest)
 	}
 	if op.body != "" {
@@ -354,7 +368,8 @@ func errorResponses() obj {
 		400: "The input breaks a rule; `field` names the offending field. Malformed JSON is `invalid_json`.",
 		401: "Missing or wrong bearer token (`unauthorized`).",
 		404: "No such entity, or no such route (`not_found`).",
-		409: "A duplicate, a limit reached, or a deletion blocked by something that depends on it.",
+		409: "A duplicate, a limit reached, a deletion blocked by something that depends on it, or a " +
+			"profiler already running (`profiler_busy`).",
 		412: "If-Match named an older version (`version_mismatch`): read the entity again and retry.",
 		413: "The request body is too large (`body_too_large`).",
 		415: "The request body is not JSON (`unsupported_media_type`).",
@@ -379,11 +394,20 @@ func parameters() obj {
 		"name":  path("name", "Module name.", obj{"type": "string"}),
 		"key":   path("key", "API key name or ID.", obj{"type": "string"}),
 		"plan":  path("plan", "Usage plan name or ID.", obj{"type": "string"}),
+		"profile": path("profile", "`profile` (CPU), `trace`, or a named profile: heap, allocs, goroutine, "+
+			"block, mutex, threadcreate.", obj{"type": "string"}),
 		"IfMatch": obj{"name": "If-Match", "in": "header", "required": false,
 			"description": "The version read (its ETag, like \"3\", or a bare number); * or absent skips the check.",
 			"schema":      obj{"type": "string"}},
 		"DryRun": obj{"name": "dryRun", "in": "query", "required": false,
 			"description": "Compute and report the changes, then roll them back.", "schema": obj{"type": "boolean"}},
+		"Seconds": obj{"name": "seconds", "in": "query", "required": false,
+			"description": "Sampling window, 1 to 30 s: CPU profile default 10, trace default 1; on a named " +
+				"profile it asks for the delta over that window.",
+			"schema": obj{"type": "integer", "minimum": minProfileSeconds, "maximum": maxProfileSeconds}},
+		"Debug": obj{"name": "debug", "in": "query", "required": false,
+			"description": "Named profiles only: 0 (default) is the gzipped protobuf; 1 or 2 is text " +
+				"(goroutine with 2: every stack, as in a crash).", "schema": obj{"type": "integer", "minimum": 0}},
 		"Author": obj{"name": AuthorHeader, "in": "header", "required": false,
 			"description": "Who deploys; recorded in the history (default \"" + DefaultAuthor + "\").",
 			"schema":      obj{"type": "string"}},

@@ -3,9 +3,10 @@
 // plugins, stages, deployments and custom domains, read and written through storage, with the running gateway
 // reloaded after every committed change that alters what it serves.
 //
-// Every response is JSON and carries an x-request-id header; errors have the shape
-// {"error":{"code":"…","message":"…","field":"…","requestId":"…"}}. Single entities carry their version as an ETag
-// and writes honour If-Match (412 on a stale write). The OpenAPI 3.0 document is served at /v1/openapi.json.
+// Every response but a profile from /v1/debug/pprof is JSON, and every one carries an x-request-id header; errors
+// have the shape {"error":{"code":"…","message":"…","field":"…","requestId":"…"}}. Single entities carry their
+// version as an ETag and writes honour If-Match (412 on a stale write). The OpenAPI 3.0 document is served at
+// /v1/openapi.json.
 package admin
 
 import (
@@ -192,6 +193,9 @@ func (s *Server) routes() {
 	s.handle("POST /v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys", s.connectPlanKey)
 	s.handle("DELETE /v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys/{key}", s.disconnectPlanKey)
 	s.handle("POST /v1/usageplans/{plan}/stages/{svc}/{stage}/apikeys/{key}/move", s.moveKey)
+
+	// Runtime profiles of this process (profiling.go).
+	s.handle("GET /v1/debug/pprof/{profile}", s.pprofProfile)
 }
 
 // handlerFunc is an endpoint: it writes a success response itself, or returns the error to write.
