@@ -317,12 +317,15 @@ rss_kib() {
 	echo "$sum"
 }
 backend_conns() { curl -s --max-time 2 "http://127.0.0.1:$BACKEND_PORT/__conns"; }
+# steal_ticks: the hypervisor's steal time of the machine's CPUs so far (/proc/stat, 8th field of "cpu"): time the
+# VM was ready to run but another tenant had the physical CPU. A run with a lot of it measured the neighbours.
+steal_ticks() { awk '$1 == "cpu" {print $9; exit}' /proc/stat; }
 to_us() { # wrk's 1.23ms / 456.00us / 1.02s → µs
 	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /m$/) print n * 60e6; else if (v ~ /s$/) print n * 1e6; else print n }'
 }
 
 ROWS=$WORK/rounds.tsv
-printf 'round\ttarget\tscenario\trps\tp50us\tp99us\tcpu_us_per_req\tutil\trss_kib\tnon2xx\tsockerr\tupconns\trequests\n' >"$ROWS"
+printf 'round\ttarget\tscenario\trps\tp50us\tp99us\tcpu_us_per_req\tutil\trss_kib\tnon2xx\tsockerr\tupconns\trequests\tsteal\n' >"$ROWS"
 DEPLOYS_OK=0 DEPLOYS_FAILED=0
 
 measure() { # ROUND TARGET
@@ -347,6 +350,7 @@ measure() { # ROUND TARGET
 	fi
 	c0=$(backend_conns)
 	k0=$(cpu_ticks "$pid")
+	s0=$(steal_ticks)
 	t0=$(date +%s.%N)
 	local perfpid=""
 	if [[ ${PERF:-0} == 1 && $t == portico-* ]]; then
@@ -364,6 +368,7 @@ measure() { # ROUND TARGET
 			2>/dev/null | sed '/^$/d' | head -80 >"$(dirname "$OUT")/profiles/$t-children.txt" || true
 	fi
 	t1=$(date +%s.%N)
+	s1=$(steal_ticks)
 	k1=$(cpu_ticks "$pid")
 	c1=$(backend_conns)
 	if [[ -n $deployer ]]; then
@@ -382,9 +387,11 @@ measure() { # ROUND TARGET
 	cpu_us=$(awk -v k=$((k1 - k0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", k / hz * 1e6 / n }')
 	util=$(awk -v k=$((k1 - k0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", k / hz / (b - a) }')
 	rss=$(rss_kib "$pid")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$t" "-" "$rps" "$p50" "$p99" "$cpu_us" \
-		"$util" "$rss" "${non2xx:-0}" "${sockerr:-0}" $((c1 - c0 - 1)) "$reqs" >>"$ROWS"
-	log "round $round $(printf '%-19s' "$t") $(printf '%8.0f' "$rps") req/s  p50 ${p50}µs  p99 ${p99}µs  cpu ${cpu_us}µs/req  util $util  rss $((rss / 1024))MiB  upstream conns $((c1 - c0 - 1))${non2xx:+  NON-2XX $non2xx}"
+	# steal as a share of the machine's CPU time during the run (all CPUs: the proxy's core and wrk's)
+	steal=$(awk -v k=$((s1 - s0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" -v n="$(nproc)" 'BEGIN { printf "%.3f", k / hz / (b - a) / n }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$t" "-" "$rps" "$p50" "$p99" "$cpu_us" \
+		"$util" "$rss" "${non2xx:-0}" "${sockerr:-0}" $((c1 - c0 - 1)) "$reqs" "$steal" >>"$ROWS"
+	log "round $round $(printf '%-19s' "$t") $(printf '%8.0f' "$rps") req/s  p50 ${p50}µs  p99 ${p99}µs  cpu ${cpu_us}µs/req  util $util  steal $steal  rss $((rss / 1024))MiB  upstream conns $((c1 - c0 - 1))${non2xx:+  NON-2XX $non2xx}"
 }
 
 read -r -a LIST <<<"$TARGETS"
@@ -408,7 +415,7 @@ done
 # fraction of nginx's median saturated RPS, to each target in interleaved rounds. A run in which more than 5 % of the
 # requests were sent over 1 ms behind schedule did not hold the rate and is excluded by the report.
 FIXED=$WORK/fixed.tsv
-printf 'round\ttarget\trate\trequests\terrors\tlate\tp50us\tp90us\tp99us\tp999us\tmaxus\n' >"$FIXED"
+printf 'round\ttarget\trate\trequests\terrors\tlate\tp50us\tp90us\tp99us\tp999us\tmaxus\tsteal\n' >"$FIXED"
 FIXED_TARGETS=${FIXED_TARGETS:-nginx fasthttp portico-bare}
 FIXED_ROUNDS=${FIXED_ROUNDS:-5}
 FIXED_DURATION=${FIXED_DURATION:-3}
@@ -431,12 +438,15 @@ if ((${#FLIST[@]} > 0)) && [[ -n $RATE && $RATE -gt 0 ]]; then
 			mapfile -t args < <(target_args "$t" | grep -v -e '^-s$' -e 'spread.lua')
 			hs=()
 			for ((j = 0; j < ${#args[@]}; j += 2)); do hs+=(-H "${args[j + 1]}"); done
+			s0=$(steal_ticks) t0=$(date +%s.%N)
 			line=$(taskset -c "$LOAD_CPU" timeout $((FIXED_DURATION + 20)) "$BIN/loadgen" -url "$(target_url "$t")" \
 				-rate "$RATE" -duration "${FIXED_DURATION}s" -warmup 1s -conns "$CONNS" "${hs[@]}")
+			s1=$(steal_ticks) t1=$(date +%s.%N)
+			steal=$(awk -v k=$((s1 - s0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" -v n="$(nproc)" 'BEGIN { printf "%.3f", k / hz / (b - a) / n }')
 			kv() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$line"; }
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$(kv rate)" "$(kv requests)" "$(kv errors)" \
-				"$(kv late)" "$(kv p50)" "$(kv p90)" "$(kv p99)" "$(kv p999)" "$(kv max)" >>"$FIXED"
-			log "fixed load round $r $(printf '%-14s' "$t") $line"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$(kv rate)" "$(kv requests)" "$(kv errors)" \
+				"$(kv late)" "$(kv p50)" "$(kv p90)" "$(kv p99)" "$(kv p999)" "$(kv max)" "$steal" >>"$FIXED"
+			log "fixed load round $r $(printf '%-14s' "$t") $line steal=$steal"
 		done
 	done
 fi

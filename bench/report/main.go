@@ -26,6 +26,7 @@ type row struct {
 	rssKiB                   float64
 	non2xx, sockErr, upConns float64
 	requests                 float64
+	steal                    float64 // hypervisor steal, share of the machine's CPU time during the run
 }
 
 var order = []struct{ target, label, scenario string }{
@@ -90,8 +91,8 @@ func main() {
 		b.Write(m)
 		b.WriteString("\n")
 	}
-	b.WriteString("| Proxy | Scenario | RPS median (min–max) | × direct | × nginx | p50 µs | p99 µs | CPU µs/req | CPU util | RSS MiB | upstream conns | errors |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| Proxy | Scenario | RPS median (min–max) | × direct | × nginx | p50 µs | p99 µs | CPU µs/req | CPU util | RSS MiB | upstream conns | errors | steal |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, o := range order {
 		rs := by[o.target]
 		if len(rs) == 0 {
@@ -123,16 +124,18 @@ func main() {
 		if o.target == "direct" {
 			up = "—"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f (%.0f–%.0f) | %s | %s | %.0f | %.0f | %.1f | %.0f%% | %.1f | %s | %.0f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %.0f (%.0f–%.0f) | %s | %s | %.0f | %.0f | %.1f | %.0f%% | %.1f | %s | %.0f | %.0f%% |\n",
 			o.label, o.scenario, col(rps), lo, hi, xd, xn,
 			col(func(r row) float64 { return r.p50 }), col(func(r row) float64 { return r.p99 }),
 			col(func(r row) float64 { return r.cpuPerReq }), 100*col(func(r row) float64 { return r.util }),
-			col(func(r row) float64 { return r.rssKiB })/1024, up, errs)
+			col(func(r row) float64 { return r.rssKiB })/1024, up, errs, 100*col(func(r row) float64 { return r.steal }))
 	}
 	b.WriteString("\nCPU µs/req and CPU util are the proxy's own processes (for \"direct\": the backend's). " +
 		"\"upstream conns\" is the most TCP connections the backend accepted during one run (wrk holds the client " +
 		"connections; a proxy reusing upstream connections stays near that number, one that does not opens one per request). " +
-		"\"errors\" sums non-2xx responses and socket errors over all rounds.\n")
+		"\"errors\" sums non-2xx responses and socket errors over all rounds. \"steal\" is the median hypervisor steal " +
+		"during the runs, as a share of the machine's CPU time: time the VM could have run but another tenant had the " +
+		"CPU; rounds with a lot of it measure the neighbours as much as the proxies.\n")
 
 	// The DESIGN §7 targets, each a ratio measured inside every round; median and (min–max) over rounds.
 	b.WriteString("\n| Target | Measured: median (min–max over rounds) | Met |\n|---|---|---|\n")
@@ -189,6 +192,7 @@ type fixedRow struct {
 	target                     string
 	rate, requests, errs, late float64
 	p50, p90, p99, p999, max   float64 // µs
+	steal                      float64 // hypervisor steal during the run, share of the machine's CPU time
 }
 
 // valid reports whether the run held its rate: at most 5 % of its requests were sent more than 1 ms late.
@@ -245,8 +249,8 @@ func writeFixedTable(b *strings.Builder, rows []fixedRow) {
 	fmt.Fprintf(b, "\n### Latency at the same load\n\nOpen loop at %.0f req/s (bench/loadgen, the same %s connections), "+
 		"interleaved rounds; medians over the valid rounds, ratios to nginx computed inside each round. A run that sent "+
 		"more than 5 %% of its requests over 1 ms late did not hold the rate and is left out (\"invalid\").\n\n", rate, "wrk")
-	b.WriteString("| Proxy | p50 µs | p90 µs | p99 µs | p99.9 µs | p50 × nginx | p99 × nginx | valid / invalid runs | errors |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| Proxy | p50 µs | p90 µs | p99 µs | p99.9 µs | p50 × nginx | p99 × nginx | valid / invalid runs | errors | steal (all runs) |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, o := range order {
 		rs, bad := by[o.target], invalid[o.target]
 		if len(rs) == 0 && bad == 0 {
@@ -275,9 +279,16 @@ func writeFixedTable(b *strings.Builder, rows []fixedRow) {
 		}
 		p50 := func(r fixedRow) float64 { return r.p50 }
 		p99 := func(r fixedRow) float64 { return r.p99 }
-		fmt.Fprintf(b, "| %s (%s) | %.0f | %.0f | %.0f | %.0f | %s | %s | %d / %d | %.0f |\n", o.label, o.scenario,
+		var steals []float64
+		for _, r := range rows {
+			if r.target == o.target {
+				steals = append(steals, r.steal)
+			}
+		}
+		sort.Float64s(steals)
+		fmt.Fprintf(b, "| %s (%s) | %.0f | %.0f | %.0f | %.0f | %s | %s | %d / %d | %.0f | %.0f%% |\n", o.label, o.scenario,
 			col(p50), col(func(r fixedRow) float64 { return r.p90 }), col(p99), col(func(r fixedRow) float64 { return r.p999 }),
-			ratioCol(p50), ratioCol(p99), len(rs), bad, errs)
+			ratioCol(p50), ratioCol(p99), len(rs), bad, errs, 100*median(steals))
 	}
 }
 
@@ -297,7 +308,7 @@ func readFixed(name string) ([]fixedRow, error) {
 		num := func(i int) float64 { v, _ := strconv.ParseFloat(fs[i], 64); return v }
 		round, _ := strconv.Atoi(fs[0])
 		rows = append(rows, fixedRow{round: round, target: fs[1], rate: num(2), requests: num(3), errs: num(4),
-			late: num(5), p50: num(6), p90: num(7), p99: num(8), p999: num(9), max: num(10)})
+			late: num(5), p50: num(6), p90: num(7), p99: num(8), p999: num(9), max: num(10), steal: optional(fs, 11)})
 	}
 	return rows, sc.Err()
 }
@@ -320,6 +331,15 @@ func median(xs []float64) float64 {
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
+// optional parses field i of fs, 0 when the file predates it.
+func optional(fs []string, i int) float64 {
+	if i >= len(fs) {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(fs[i], 64)
+	return v
+}
+
 func read(name string) ([]row, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -337,7 +357,7 @@ func read(name string) ([]row, error) {
 		round, _ := strconv.Atoi(fs[0])
 		rows = append(rows, row{round: round, target: fs[1], scenario: fs[2], rps: num(3), p50: num(4), p99: num(5),
 			cpuPerReq: num(6), util: num(7), rssKiB: num(8), non2xx: num(9), sockErr: num(10), upConns: num(11),
-			requests: num(12)})
+			requests: num(12), steal: optional(fs, 13)})
 	}
 	return rows, sc.Err()
 }
