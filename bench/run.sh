@@ -3,7 +3,7 @@
 # plain reverse proxies on loopback in front of the same fasthttp backend, driven by wrk in interleaved rounds.
 # See docs/performance.md for the method. Results: bench/results/latest.md (and stdout).
 #
-#   bench/run.sh                          # defaults: 3 rounds × 11 targets × (1 s warm-up + 5 s), ~4 minutes
+#   bench/run.sh                          # defaults: 3 rounds × 11 targets × (1 s warm-up + 5 s), then the same-load latency phase, ~6 minutes
 #   ROUNDS=5 DURATION=10 bench/run.sh     # longer
 #   TARGETS="direct nginx portico-bare" bench/run.sh
 #
