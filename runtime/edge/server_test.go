@@ -174,6 +174,21 @@ func BenchmarkServe(b *testing.B) {
 			}
 		}
 	})
+	b.Run("minimal-proxy", func(b *testing.B) { // the least a fasthttp proxy does, for the gateway's overhead
+		template := parsedRequest(b)
+		hc := &fasthttp.HostClient{Addr: backend}
+		var ctx fasthttp.RequestCtx
+		var req fasthttp.Request
+		b.ReportAllocs()
+		for b.Loop() {
+			template.CopyTo(&req)
+			ctx.Init(&req, peer, nil)
+			ctx.Request.Header.Del("Connection")
+			if err := hc.Do(&ctx.Request, &ctx.Response); err != nil || ctx.Response.StatusCode() != 200 {
+				b.Fatalf("%v %d", err, ctx.Response.StatusCode())
+			}
+		}
+	})
 	b.Run("direct", func(b *testing.B) {
 		c := &fasthttp.HostClient{Addr: backend}
 		req := fasthttp.AcquireRequest()
