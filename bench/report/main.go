@@ -57,30 +57,13 @@ func main() {
 		log.Fatal(err)
 	}
 	by := map[string][]row{}
-	rounds := map[int]map[string]row{}
+	roundSet := map[int]bool{}
 	for _, r := range rows {
 		by[r.target] = append(by[r.target], r)
-		if rounds[r.round] == nil {
-			rounds[r.round] = map[string]row{}
-		}
-		rounds[r.round][r.target] = r
+		roundSet[r.round] = true
 	}
-	// ratioWhere returns the median over rounds of f(a)/f(b), its min and max, and the number of rounds used: the
-	// rounds holding both runs, and where both pass keep.
 	ratioWhere := func(a, b string, f func(row) float64, keep func(row) bool) (med, lo, hi float64, n int) {
-		var xs []float64
-		for _, m := range rounds {
-			ra, okA := m[a]
-			rb, okB := m[b]
-			if okA && okB && f(rb) > 0 && keep(ra) && keep(rb) {
-				xs = append(xs, f(ra)/f(rb))
-			}
-		}
-		if len(xs) == 0 {
-			return 0, 0, 0, 0
-		}
-		sort.Float64s(xs)
-		return median(xs), xs[0], xs[len(xs)-1], len(xs)
+		return roundRatios(rows, a, b, f, keep)
 	}
 	ratio := func(a, b string, f func(row) float64) (med, lo, hi float64, ok bool) {
 		med, lo, hi, n := ratioWhere(a, b, f, func(row) bool { return true })
@@ -105,14 +88,7 @@ func main() {
 		if len(rs) == 0 {
 			continue
 		}
-		col := func(f func(row) float64) float64 {
-			xs := make([]float64, len(rs))
-			for i, r := range rs {
-				xs[i] = f(r)
-			}
-			sort.Float64s(xs)
-			return median(xs)
-		}
+		col := func(f func(row) float64) float64 { return medianOf(rs, f) }
 		lo, hi := math.Inf(1), math.Inf(-1)
 		errs, conns := 0.0, 0.0
 		for _, r := range rs {
@@ -154,7 +130,7 @@ func main() {
 		}
 		quietCol := "none"
 		if qm, qlo, qhi, n := ratioWhere(a, bb, f, quiet); n > 0 {
-			quietCol = fmt.Sprintf("%.3f (%.2f–%.2f, %d of %d)", qm, qlo, qhi, n, len(rounds))
+			quietCol = fmt.Sprintf("%.3f (%.2f–%.2f, %d of %d)", qm, qlo, qhi, n, len(roundSet))
 		}
 		met := (min == 0 || m >= min) && (max == 0 || m <= max)
 		fmt.Fprintf(&b, "| %s | %.3f (%.2f–%.2f) | %s | %s |\n", name, m, lo, hi, quietCol, yesNo(met))
@@ -209,17 +185,33 @@ type fixedRow struct {
 // valid reports whether the run held its rate: at most 5 % of its requests were sent more than 1 ms late.
 func (r fixedRow) valid() bool { return r.requests > 0 && r.late <= 0.05*r.requests }
 
-// fixedRatio is the median over rounds of f(a)/f(b), and its min and max, over rounds where both runs are valid.
+// fixedRatio is roundRatios over the runs that held their rate.
 func fixedRatio(rows []fixedRow, a, b string, f func(fixedRow) float64) (med, lo, hi float64, n int) {
-	rounds := map[int]map[string]fixedRow{}
+	return roundRatios(rows, a, b, f, fixedRow.valid)
+}
+
+// run is one measurement of one target in one round.
+type run interface {
+	key() (round int, target string)
+}
+
+func (r row) key() (int, string)      { return r.round, r.target }
+func (r fixedRow) key() (int, string) { return r.round, r.target }
+
+// roundRatios returns the median over rounds of f(a)/f(b), its min and max, and the number of rounds used: those
+// holding a run of both targets where both runs pass keep. Ratios are taken inside a round so that the machine's
+// drift between rounds cancels out.
+func roundRatios[R run](rows []R, a, b string, f func(R) float64, keep func(R) bool) (med, lo, hi float64, n int) {
+	rounds := map[int]map[string]R{}
 	for _, r := range rows {
-		if !r.valid() {
+		if !keep(r) {
 			continue
 		}
-		if rounds[r.round] == nil {
-			rounds[r.round] = map[string]fixedRow{}
+		round, target := r.key()
+		if rounds[round] == nil {
+			rounds[round] = map[string]R{}
 		}
-		rounds[r.round][r.target] = r
+		rounds[round][target] = r
 	}
 	var xs []float64
 	for _, m := range rounds {
@@ -234,6 +226,16 @@ func fixedRatio(rows []fixedRow, a, b string, f func(fixedRow) float64) (med, lo
 	}
 	sort.Float64s(xs)
 	return median(xs), xs[0], xs[len(xs)-1], len(xs)
+}
+
+// medianOf is the median of f over rs.
+func medianOf[R any](rs []R, f func(R) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = f(r)
+	}
+	sort.Float64s(xs)
+	return median(xs)
 }
 
 func latencyCheck(b *strings.Builder, rows []fixedRow, name, a, base string, f func(fixedRow) float64, max, maxSteal float64) {
@@ -277,14 +279,7 @@ func writeFixedTable(b *strings.Builder, rows []fixedRow) {
 		if len(rs) == 0 && bad == 0 {
 			continue
 		}
-		col := func(f func(fixedRow) float64) float64 {
-			xs := make([]float64, 0, len(rs))
-			for _, r := range rs {
-				xs = append(xs, f(r))
-			}
-			sort.Float64s(xs)
-			return median(xs)
-		}
+		col := func(f func(fixedRow) float64) float64 { return medianOf(rs, f) }
 		ratioCol := func(f func(fixedRow) float64) string {
 			if o.target == "nginx" {
 				return "—"

@@ -69,14 +69,19 @@ func (c *Conn) set(d *direction, t time.Time) error {
 	d.wanted.Store(ns)
 	// The store above and the load below pair with arm's store of armed and load of wanted: with sequentially
 	// consistent atomics one of the two sees the other's write, so a deadline cannot be left unarmed.
-	armed := d.armed.Load()
-	if armed != 0 && (ns == 0 || ns >= armed) {
+	if covers(d.armed.Load(), ns) {
 		return nil // the armed deadline comes first; Read or Write re-arms when it passes
 	}
-	if armed == 0 && ns == 0 {
-		return nil
-	}
 	return c.arm(d)
+}
+
+// covers reports whether a socket armed with deadline armed needs no update for wanted: it fires no later than
+// wanted (and Read or Write then re-arms), or both are "no deadline".
+func covers(armed, wanted int64) bool {
+	if armed == 0 {
+		return wanted == 0
+	}
+	return wanted == 0 || wanted >= armed
 }
 
 // arm sets the socket's deadline to the wanted one, again if wanted changed meanwhile in a way the armed deadline
@@ -90,8 +95,7 @@ func (c *Conn) arm(d *direction) error {
 		if err := c.socketDeadline(d, ns); err != nil {
 			return err
 		}
-		now := d.wanted.Load()
-		if ns == 0 && now == 0 || ns != 0 && (now == 0 || now >= ns) {
+		if covers(ns, d.wanted.Load()) {
 			return nil
 		}
 	}

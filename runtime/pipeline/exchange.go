@@ -3,12 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"iter"
 	"net"
 	"strconv"
 	"time"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/proxy"
@@ -201,7 +198,7 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 	switch kind {
 	case abi.HeaderRequest:
 		h := &e.r.Ctx.Request.Header
-		if requestTrailerAnnounced(h, name) {
+		if e.announced(true, name) {
 			// PeekAll would add the trailer's values: the request-header view has only the header section's.
 			for k, v := range h.All() {
 				if bytes.EqualFold(k, name) {
@@ -222,13 +219,13 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 			}
 		}
 	case abi.HeaderRequestTrailers:
-		if isAnnounced(&e.r.Ctx.Request.Header, name) {
+		if e.announced(true, name) {
 			for _, v := range e.r.Ctx.Request.Header.PeekAll(string(name)) {
 				add(v)
 			}
 		}
 	case abi.HeaderResponseTrailers:
-		if isAnnounced(&e.r.Ctx.Response.Header, name) {
+		if e.announced(false, name) {
 			for _, v := range e.r.Ctx.Response.Header.PeekAll(string(name)) {
 				add(v)
 			}
@@ -240,26 +237,25 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 // trailerHeader is what fasthttp's request and response headers offer for trailers: announced names (the
 // Trailer field) whose values live in their own section, sent after a chunked body.
 type trailerHeader interface {
-	Trailers() iter.Seq[[]byte]
 	AddTrailerBytes(trailer []byte) error
 	SetBytesKV(key, value []byte)
 	AddBytesKV(key, value []byte)
 	DelBytes(key []byte)
 }
 
-// requestTrailerAnnounced is isAnnounced for a request header: through the concrete type the iterator is inlined
-// and does not allocate, which matters on the path of every request-header read.
-func requestTrailerAnnounced(h *fasthttp.RequestHeader, name []byte) bool {
-	for k := range h.Trailers() {
-		if bytes.EqualFold(k, name) {
-			return true
+// announced reports whether name is announced as a trailer of the request (or else the response). It ranges over
+// the concrete header's iterator, which is inlined and does not allocate; through the trailerHeader interface the
+// iterator's closure escapes, one allocation per call, and request-header reads ask this on every request.
+func (e *exchange) announced(request bool, name []byte) bool {
+	if request {
+		for k := range e.r.Ctx.Request.Header.Trailers() {
+			if bytes.EqualFold(k, name) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
-}
-
-func isAnnounced(h trailerHeader, name []byte) bool {
-	for k := range h.Trailers() {
+	for k := range e.r.Ctx.Response.Header.Trailers() {
 		if bytes.EqualFold(k, name) {
 			return true
 		}
@@ -318,7 +314,7 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 		e.recordPreNext('s', name, value)
 	default:
 		h := e.trailerHeader(kind)
-		if !isAnnounced(h, name) {
+		if !e.announced(kind == abi.HeaderRequestTrailers, name) {
 			if err := h.AddTrailerBytes(name); err != nil {
 				return abi.ErrInvalid // a field that may not be a trailer (Content-Length, Host, …)
 			}
@@ -379,7 +375,7 @@ func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
 		e.recordPreNext('a', name, value)
 	default:
 		h := e.trailerHeader(kind)
-		if !isAnnounced(h, name) {
+		if !e.announced(kind == abi.HeaderRequestTrailers, name) {
 			if err := h.AddTrailerBytes(name); err != nil {
 				return abi.ErrInvalid
 			}

@@ -38,9 +38,9 @@ const (
 	seenRequestID
 )
 
-// PrepareRequest readies a client request for its backend: it removes hop-by-hop fields (StripRequest), appends
-// f.Peer to X-Forwarded-For, and sets X-Forwarded-Host (the client's Host), X-Forwarded-Proto and X-Request-Id,
-// replacing every line of those the client sent. Call it before Target.Prepare changes the Host.
+// PrepareRequest readies a client request for its backend: it removes hop-by-hop fields (and those the Connection
+// field names), appends f.Peer to X-Forwarded-For, and sets X-Forwarded-Host (the client's Host), X-Forwarded-Proto
+// and X-Request-Id, replacing every line of those the client sent. Call it before Target.Prepare changes the Host.
 //
 // touched are the Classify bits of the request fields a plugin set or added (0 when none did). Most requests carry
 // none of these fields: one pass over the field names as received, plus touched, proves it, and the new fields are
@@ -134,12 +134,8 @@ func Classify(name []byte) int {
 	return 0
 }
 
-// StripRequest removes hop-by-hop headers, including those the Connection header names, from a request about to be
+// stripRequest removes hop-by-hop headers, including those the Connection header names, from a request about to be
 // forwarded, and clears fasthttp's connection-close flag so the backend connection is kept alive.
-func StripRequest(h *fasthttp.RequestHeader) {
-	stripRequest(h)
-}
-
 func stripRequest(h *fasthttp.RequestHeader) {
 	if conn := h.Peek(fasthttp.HeaderConnection); len(conn) > 0 {
 		// Copy: deleting headers may reuse the storage conn points into.
