@@ -200,6 +200,38 @@ var headerCases = []testCase{
 		wantStrings(t, "client X-New", got.Header.Values("X-New"), []string{"1"})
 		wantStrings(t, "client X-Drop", got.Header.Values("X-Drop"), nil)
 	}},
+	{"set_header_value on the response replaces every value, in any case of the name", nil, func(t *testing.T, h Harness) {
+		resp := backendResponse()
+		resp.Header["Vary"] = []string{"Origin", "Accept"}
+		resp.Header["Content-Type"] = []string{"text/plain"}
+		h.Next(resp)
+		ex := h.Exchange()
+		must(t, "SetHeader repeated", ex.SetHeader(abi.HeaderResponse, []byte("VARY"), []byte("*")))
+		must(t, "SetHeader single", ex.SetHeader(abi.HeaderResponse, []byte("x-BACKEND"), []byte("changed")))
+		must(t, "SetHeader content-type", ex.SetHeader(abi.HeaderResponse, []byte("content-type"), []byte("application/json")))
+		must(t, "SetHeader new, twice", ex.SetHeader(abi.HeaderResponse, []byte("x-new"), []byte("1")))
+		must(t, "SetHeader new, twice", ex.SetHeader(abi.HeaderResponse, []byte("X-New"), []byte("2")))
+		must(t, "AddHeader", ex.AddHeader(abi.HeaderResponse, []byte("x-added"), []byte("a")))
+		must(t, "AddHeader", ex.AddHeader(abi.HeaderResponse, []byte("x-added"), []byte("b")))
+		must(t, "SetHeader after adds", ex.SetHeader(abi.HeaderResponse, []byte("x-added"), []byte("c")))
+		wantStrings(t, "vary", headerValues(t, ex, abi.HeaderResponse, "vary"), []string{"*"})
+		got := h.Client()
+		wantStrings(t, "client Vary", got.Header.Values("Vary"), []string{"*"})
+		wantStrings(t, "client X-Backend", got.Header.Values("X-Backend"), []string{"changed"})
+		wantStrings(t, "client Content-Type", got.Header.Values("Content-Type"), []string{"application/json"})
+		wantStrings(t, "client X-New", got.Header.Values("X-New"), []string{"2"})
+		wantStrings(t, "client X-Added", got.Header.Values("X-Added"), []string{"c"})
+	}},
+	{"set_header_value on a request field sent twice, in any case of the name", nil, func(t *testing.T, h Harness) {
+		ex := h.Exchange()
+		must(t, "AddHeader", ex.AddHeader(abi.HeaderRequest, []byte("x-one"), []byte("2")))
+		must(t, "SetHeader", ex.SetHeader(abi.HeaderRequest, []byte("X-ONE"), []byte("3")))
+		must(t, "SetHeader content-type", ex.SetHeader(abi.HeaderRequest, []byte("CONTENT-type"), []byte("application/json")))
+		wantStrings(t, "x-one", headerValues(t, ex, abi.HeaderRequest, "x-one"), []string{"3"})
+		h.Next(backendResponse())
+		wantStrings(t, "backend X-One", h.Backend().Header.Values("X-One"), []string{"3"})
+		wantStrings(t, "backend Content-Type", h.Backend().Header.Values("Content-Type"), []string{"application/json"})
+	}},
 }
 
 var trailerCases = []testCase{
