@@ -11,8 +11,8 @@
 // "none" included, and HS256 when RS256 is configured (the RS/HS key-confusion attack) — is refused before any key
 // is used. exp and nbf are checked with leewaySeconds of tolerance; then the claim rules (see Claim).
 //
-// A verified token is remembered (by its SHA-256, at most 10 000 tokens, until its exp and never longer than five
-// minutes) so that its next requests cost a hash and a map lookup instead of an RSA verification.
+// A verified token is remembered (at most 10 000 tokens of up to 2 KiB, until its exp and never longer than five
+// minutes) so that its next requests cost a hash, a map lookup and a comparison instead of an RSA verification.
 //
 // A refused request is answered 401 with one of these error codes:
 //
@@ -28,7 +28,6 @@ package jwt
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -199,14 +198,13 @@ func (v *Verifier) HandleResponse(abi.Exchange, uint32, bool) {}
 // failure is why a request is refused; the zero failure means it passes.
 type failure struct{ code, message string }
 
-// check verifies the Authorization value: the cache first (by the token's SHA-256), then the full verification.
+// check verifies the Authorization value: the cache first, then the full verification.
 func (s *state) check(auth []byte, now time.Time) failure {
 	token, f := bearerToken(auth)
 	if f.code != "" {
 		return f
 	}
-	digest := sha256.Sum256(token)
-	if s.cache.valid(&digest, now.UnixNano()) {
+	if s.cache.valid(token, now.UnixNano()) {
 		return failure{}
 	}
 	if !wellFormed(token) {
@@ -214,7 +212,7 @@ func (s *state) check(auth []byte, now time.Time) failure {
 	}
 	exp, f := s.verify(string(token), now)
 	if f.code == "" {
-		s.cache.add(&digest, min(exp, now.Add(maxCacheAge).UnixNano()), now.UnixNano())
+		s.cache.add(token, min(exp, now.Add(maxCacheAge).UnixNano()), now.UnixNano())
 	}
 	return f
 }

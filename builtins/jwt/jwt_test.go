@@ -1,7 +1,10 @@
 package jwt
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"testing"
@@ -205,17 +208,46 @@ func TestCacheBounded(t *testing.T) {
 	c := newTokenCache()
 	now := time.Now().UnixNano()
 	for i := range 3 * cacheEntries {
-		var d [32]byte
-		d[0], d[1], d[2] = byte(i), byte(i>>8), byte(i>>16)
-		c.add(&d, now+int64(time.Minute), now)
+		c.add([]byte(fmt.Sprintf("token-%d", i)), now+int64(time.Minute), now)
 	}
 	if n := c.len(); n > cacheEntries {
 		t.Fatalf("%d entries, the bound is %d", n, cacheEntries)
 	}
-	d := [32]byte{31: 1} // a digest the loop did not add
-	c.add(&d, now, now)  // already expired: not added
-	if c.valid(&d, now) {
-		t.Fatal("an expired entry is never valid")
+	last := []byte(fmt.Sprintf("token-%d", 3*cacheEntries-1))
+	if !c.valid(last, now) {
+		t.Fatal("the token added last is not in the cache")
+	}
+	if c.valid(last, now+int64(time.Minute)) {
+		t.Fatal("an entry is valid at its expiry")
+	}
+	expired := []byte("expired")
+	c.add(expired, now, now) // already expired: not added
+	if c.valid(expired, now-1) {
+		t.Fatal("an entry that was expired when added is kept")
+	}
+	long := bytes.Repeat([]byte("a"), maxCachedToken+1)
+	c.add(long, now+int64(time.Minute), now)
+	if c.valid(long, now) {
+		t.Fatal("a token longer than maxCachedToken is kept")
+	}
+}
+
+// TestCacheHitNeedsTheSameToken: an entry is found by a hash of the token, but only the token itself hits it.
+func TestCacheHitNeedsTheSameToken(t *testing.T) {
+	c := newTokenCache()
+	now := time.Now().UnixNano()
+	token := []byte("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln")
+	c.add(token, now+int64(time.Minute), now)
+	// Plant the entry of a different token under the hash of another: a lookup of that one must still miss.
+	other := []byte("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ5In0.c2ln")
+	h := maphash.Bytes(c.seed, other)
+	s := &c.shards[h%cacheShards]
+	s.m[h] = cacheEntry{token: string(token), exp: now + int64(time.Minute)}
+	if c.valid(other, now) {
+		t.Fatal("a token whose hash maps to another token's entry was accepted")
+	}
+	if !c.valid(token, now) {
+		t.Fatal("the cached token is not found")
 	}
 }
 
