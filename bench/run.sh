@@ -416,7 +416,7 @@ done
 # requests were sent over 1 ms behind schedule did not hold the rate and is excluded by the report.
 FIXED=$WORK/fixed.tsv
 printf 'round\ttarget\trate\trequests\terrors\tlate\tp50us\tp90us\tp99us\tp999us\tmaxus\tsteal\n' >"$FIXED"
-FIXED_TARGETS=${FIXED_TARGETS:-nginx fasthttp portico-bare}
+FIXED_TARGETS=${FIXED_TARGETS-nginx fasthttp portico-bare} # set but empty: no latency phase
 FIXED_ROUNDS=${FIXED_ROUNDS:-5}
 FIXED_DURATION=${FIXED_DURATION:-3}
 LOAD_FRACTION=${LOAD_FRACTION:-0.5}
