@@ -17,7 +17,7 @@
 #   PERF=1     record a CPU profile of Portico (perf, 1999 Hz, call graphs) during each Portico run: the top
 #              symbols go to bench/results/profiles/TARGET-{self,children}.txt (perf costs a few % of throughput)
 #   DEMO=0     skip the RSS measurement of `portico serve --demo`
-#   FIXED_TARGETS  targets of the latency-at-the-same-load phase (nginx fasthttp portico-bare; "" skips it)
+#   FIXED_TARGETS  targets of the latency-at-the-same-load phase (fasthttp nginx portico-bare, run in that order; "" skips it)
 #   LOAD_FRACTION  its offered load, as a fraction of nginx's median saturated RPS (0.5)
 #   FIXED_ROUNDS / FIXED_DURATION  its interleaved rounds (5) and seconds per run (3, after 1 s at the rate)
 #
@@ -35,7 +35,9 @@ PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 TIME_LIMIT=${TIME_LIMIT:-600}
 OUT=${OUT:-$ROOT/bench/results/latest.md}
-ALL_TARGETS="direct nginx haproxy caddy fasthttp portico-bare portico-full portico-wasm portico-routes1 portico-routes1000 portico-deploy"
+# The order the targets run in within a round (whatever order TARGETS lists them in): the runs a target ratio compares
+# are next to each other or one apart (nginx, bare, full; Caddy and WASM one from bare; the two route scenarios).
+ALL_TARGETS="direct haproxy fasthttp caddy nginx portico-bare portico-full portico-wasm portico-routes1 portico-routes1000 portico-deploy"
 TARGETS=${TARGETS:-$ALL_TARGETS}
 ROUTES=1000
 
@@ -325,7 +327,7 @@ to_us() { # wrk's 1.23ms / 456.00us / 1.02s → µs
 }
 
 ROWS=$WORK/rounds.tsv
-printf 'round\ttarget\tscenario\trps\tp50us\tp99us\tcpu_us_per_req\tutil\trss_kib\tnon2xx\tsockerr\tupconns\trequests\tsteal\n' >"$ROWS"
+printf 'round\ttarget\tscenario\trps\tp50us\tp99us\tcpu_us_per_req\tutil\trss_kib\tnon2xx\tsockerr\tupconns\trequests\tsteal\tbackend_us_per_req\n' >"$ROWS"
 DEPLOYS_OK=0 DEPLOYS_FAILED=0
 
 measure() { # ROUND TARGET
@@ -350,6 +352,7 @@ measure() { # ROUND TARGET
 	fi
 	c0=$(backend_conns)
 	k0=$(cpu_ticks "$pid")
+	b0=$(cpu_ticks "${PID_OF[backend]}")
 	s0=$(steal_ticks)
 	t0=$(date +%s.%N)
 	local perfpid=""
@@ -370,6 +373,7 @@ measure() { # ROUND TARGET
 	t1=$(date +%s.%N)
 	s1=$(steal_ticks)
 	k1=$(cpu_ticks "$pid")
+	b1=$(cpu_ticks "${PID_OF[backend]}")
 	c1=$(backend_conns)
 	if [[ -n $deployer ]]; then
 		wait "$deployer" || true
@@ -385,22 +389,28 @@ measure() { # ROUND TARGET
 	sockerr=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
 	[[ -n $rps && -n $reqs && $reqs != 0 ]] || die "$t: no result from wrk (see $out, KEEP=1)"
 	cpu_us=$(awk -v k=$((k1 - k0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", k / hz * 1e6 / n }')
+	# The backend does the same work for every request whatever is in front of it: its CPU time per request is the
+	# machine's speed during this run (it drifts, see docs/performance.md), measured on the proxy's own core.
+	backend_us=$(awk -v k=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", k / hz * 1e6 / n }')
 	util=$(awk -v k=$((k1 - k0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", k / hz / (b - a) }')
 	rss=$(rss_kib "$pid")
 	# steal as a share of the machine's CPU time during the run (all CPUs: the proxy's core and wrk's)
 	steal=$(awk -v k=$((s1 - s0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" -v n="$(nproc)" 'BEGIN { printf "%.3f", k / hz / (b - a) / n }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$t" "-" "$rps" "$p50" "$p99" "$cpu_us" \
-		"$util" "$rss" "${non2xx:-0}" "${sockerr:-0}" $((c1 - c0 - 1)) "$reqs" "$steal" >>"$ROWS"
-	log "round $round $(printf '%-19s' "$t") $(printf '%8.0f' "$rps") req/s  p50 ${p50}µs  p99 ${p99}µs  cpu ${cpu_us}µs/req  util $util  steal $steal  rss $((rss / 1024))MiB  upstream conns $((c1 - c0 - 1))${non2xx:+  NON-2XX $non2xx}"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$t" "-" "$rps" "$p50" "$p99" "$cpu_us" \
+		"$util" "$rss" "${non2xx:-0}" "${sockerr:-0}" $((c1 - c0 - 1)) "$reqs" "$steal" "$backend_us" >>"$ROWS"
+	log "round $round $(printf '%-19s' "$t") $(printf '%8.0f' "$rps") req/s  p50 ${p50}µs  p99 ${p99}µs  cpu ${cpu_us}µs/req  util $util  steal $steal  backend ${backend_us}µs/req  rss $((rss / 1024))MiB  upstream conns $((c1 - c0 - 1))${non2xx:+  NON-2XX $non2xx}"
 }
 
-read -r -a LIST <<<"$TARGETS"
+read -r -a LIST <<<"$(for t in $ALL_TARGETS; do want "$t" && printf '%s ' "$t"; done)"
 N=${#LIST[@]}
 per_run=$((WARMUP + DURATION + 1))
 log "$ROUNDS rounds × $N targets × ${per_run}s ≈ $((ROUNDS * N * per_run))s; $(left)s left of the ${TIME_LIMIT}s limit"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for ((i = 0; i < N; i++)); do
-		t=${LIST[(i + r - 1) % N]} # rotate the order every round so no target always runs first or last
+		# Serpentine order: forward in odd rounds, backward in even ones, so no target always runs first or last and
+		# a slow drift of the machine's speed (it has one, over tens of seconds, which steal does not show: see
+		# docs/performance.md) touches both runs of a compared pair alike.
+		t=${LIST[r % 2 ? i : N - 1 - i]}
 		if (($(left) < per_run + 30)); then
 			log "not enough time left for round $r $t: stopping the measurements"
 			break 2
@@ -415,8 +425,8 @@ done
 # fraction of nginx's median saturated RPS, to each target in interleaved rounds. A run in which more than 5 % of the
 # requests were sent over 1 ms behind schedule did not hold the rate and is excluded by the report.
 FIXED=$WORK/fixed.tsv
-printf 'round\ttarget\trate\trequests\terrors\tlate\tp50us\tp90us\tp99us\tp999us\tmaxus\tsteal\n' >"$FIXED"
-FIXED_TARGETS=${FIXED_TARGETS-nginx fasthttp portico-bare} # set but empty: no latency phase
+printf 'round\ttarget\trate\trequests\terrors\tlate\tp50us\tp90us\tp99us\tp999us\tmaxus\tsteal\tbackend_us_per_req\n' >"$FIXED"
+FIXED_TARGETS=${FIXED_TARGETS-fasthttp nginx portico-bare} # set but empty: no latency phase
 FIXED_ROUNDS=${FIXED_ROUNDS:-5}
 FIXED_DURATION=${FIXED_DURATION:-3}
 LOAD_FRACTION=${LOAD_FRACTION:-0.5}
@@ -430,7 +440,7 @@ if ((${#FLIST[@]} > 0)) && [[ -n $RATE && $RATE -gt 0 ]]; then
 	log "latency at the same load: $RATE req/s (${LOAD_FRACTION} × $base's median), $FIXED_ROUNDS rounds × ${FLIST[*]}"
 	for ((r = 1; r <= FIXED_ROUNDS; r++)); do
 		for ((i = 0; i < FN; i++)); do
-			t=${FLIST[(i + r - 1) % FN]}
+			t=${FLIST[r % 2 ? i : FN - 1 - i]} # serpentine, as above
 			if (($(left) < FIXED_DURATION + 30)); then
 				log "not enough time left for the fixed-load round $r $t: stopping"
 				break 2
@@ -438,15 +448,18 @@ if ((${#FLIST[@]} > 0)) && [[ -n $RATE && $RATE -gt 0 ]]; then
 			mapfile -t args < <(target_args "$t" | grep -v -e '^-s$' -e 'spread.lua')
 			hs=()
 			for ((j = 0; j < ${#args[@]}; j += 2)); do hs+=(-H "${args[j + 1]}"); done
-			s0=$(steal_ticks) t0=$(date +%s.%N)
+			s0=$(steal_ticks) t0=$(date +%s.%N) b0=$(cpu_ticks "${PID_OF[backend]}")
 			line=$(taskset -c "$LOAD_CPU" timeout $((FIXED_DURATION + 20)) "$BIN/loadgen" -url "$(target_url "$t")" \
 				-rate "$RATE" -duration "${FIXED_DURATION}s" -warmup 1s -conns "$CONNS" "${hs[@]}")
-			s1=$(steal_ticks) t1=$(date +%s.%N)
+			s1=$(steal_ticks) t1=$(date +%s.%N) b1=$(cpu_ticks "${PID_OF[backend]}")
 			steal=$(awk -v k=$((s1 - s0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" -v n="$(nproc)" 'BEGIN { printf "%.3f", k / hz / (b - a) / n }')
 			kv() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$line"; }
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$(kv rate)" "$(kv requests)" "$(kv errors)" \
-				"$(kv late)" "$(kv p50)" "$(kv p90)" "$(kv p99)" "$(kv p999)" "$(kv max)" "$steal" >>"$FIXED"
-			log "fixed load round $r $(printf '%-14s' "$t") $line steal=$steal"
+			# the backend's CPU per request (the machine's speed, as above), over the warm-up second too, at the same rate
+			backend_us=$(awk -v k=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$(kv requests)" -v d="$FIXED_DURATION" \
+				'BEGIN { if (n > 0) printf "%.2f", k / hz * 1e6 / (n * (d + 1) / d); else print 0 }')
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$(kv rate)" "$(kv requests)" "$(kv errors)" \
+				"$(kv late)" "$(kv p50)" "$(kv p90)" "$(kv p99)" "$(kv p999)" "$(kv max)" "$steal" "$backend_us" >>"$FIXED"
+			log "fixed load round $r $(printf '%-14s' "$t") $line steal=$steal backend=${backend_us}µs/req"
 		done
 	done
 fi
@@ -472,7 +485,7 @@ ver() { "$@" 2>&1 | head -1 || true; }
 	echo
 	echo "Generated by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) × $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)."
 	echo "Each proxy and the backend share core $PROXY_CPU (\`taskset\`); wrk runs on core $LOAD_CPU with $THREADS thread(s) and $CONNS connections."
-	echo "$ROUNDS interleaved rounds (order rotated each round) of ${WARMUP} s warm-up + ${DURATION} s measured per target; medians over rounds, ratios computed inside each round."
+	echo "$ROUNDS interleaved rounds (serpentine order: forward, then backward) of ${WARMUP} s warm-up + ${DURATION} s measured per target; medians over rounds, ratios computed inside each round."
 	echo
 	echo "Versions: Portico $(cd "$ROOT" && git describe --tags --always --dirty 2>/dev/null || echo dev) ($(go version | awk '{print $3}')),"
 	have nginx && echo "$(ver nginx -v)," || true

@@ -27,6 +27,9 @@ type row struct {
 	non2xx, sockErr, upConns float64
 	requests                 float64
 	steal                    float64 // hypervisor steal, share of the machine's CPU time during the run
+	// backendPerReq is the backend's CPU µs per request during the run: the same work whatever the proxy, so it
+	// gauges the machine's speed on the proxy's core (0 in files that predate it).
+	backendPerReq float64
 }
 
 var order = []struct{ target, label, scenario string }{
@@ -50,6 +53,7 @@ func main() {
 	deploys := flag.String("deploys", "", "deploys done/failed during the deploy scenario, e.g. 15/0")
 	fixedIn := flag.String("fixed", "", "latency-at-the-same-load measurements (bench/loadgen runs), TSV")
 	maxSteal := flag.Float64("quiet-steal", 0.05, "a run is quiet when the hypervisor's steal stayed at or under this share")
+	speedBand := flag.Float64("same-speed", 0.15, "two runs saw the same machine speed when the backend's CPU per request differed by at most this share")
 	flag.Parse()
 
 	rows, err := read(*in)
@@ -62,14 +66,17 @@ func main() {
 		by[r.target] = append(by[r.target], r)
 		roundSet[r.round] = true
 	}
-	ratioWhere := func(a, b string, f func(row) float64, keep func(row) bool) (med, lo, hi float64, n int) {
+	ratioWhere := func(a, b string, f func(row) float64, keep func(a, b row) bool) (med, lo, hi float64, n int) {
 		return roundRatios(rows, a, b, f, keep)
 	}
 	ratio := func(a, b string, f func(row) float64) (med, lo, hi float64, ok bool) {
-		med, lo, hi, n := ratioWhere(a, b, f, func(row) bool { return true })
+		med, lo, hi, n := ratioWhere(a, b, f, func(row, row) bool { return true })
 		return med, lo, hi, n > 0
 	}
-	quiet := func(r row) bool { return r.steal <= *maxSteal }
+	// comparable: both runs had little steal and saw the same machine speed.
+	comparable := func(a, b row) bool {
+		return a.steal <= *maxSteal && b.steal <= *maxSteal && sameSpeed(a.backendPerReq, b.backendPerReq, *speedBand)
+	}
 	rps := func(r row) float64 { return r.rps }
 
 	var b strings.Builder
@@ -81,8 +88,8 @@ func main() {
 		b.Write(m)
 		b.WriteString("\n")
 	}
-	b.WriteString("| Proxy | Scenario | RPS median (min–max) | × direct | × nginx | p50 µs | p99 µs | CPU µs/req | CPU util | RSS MiB | upstream conns | errors | steal |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| Proxy | Scenario | RPS median (min–max) | × direct | × nginx | p50 µs | p99 µs | CPU µs/req | CPU util | RSS MiB | upstream conns | errors | steal | backend µs/req (min–max) |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, o := range order {
 		rs := by[o.target]
 		if len(rs) == 0 {
@@ -91,8 +98,10 @@ func main() {
 		col := func(f func(row) float64) float64 { return medianOf(rs, f) }
 		lo, hi := math.Inf(1), math.Inf(-1)
 		errs, conns := 0.0, 0.0
+		blo, bhi := math.Inf(1), math.Inf(-1)
 		for _, r := range rs {
 			lo, hi = math.Min(lo, r.rps), math.Max(hi, r.rps)
+			blo, bhi = math.Min(blo, r.backendPerReq), math.Max(bhi, r.backendPerReq)
 			errs += r.non2xx + r.sockErr
 			conns = math.Max(conns, r.upConns)
 		}
@@ -107,21 +116,27 @@ func main() {
 		if o.target == "direct" {
 			up = "—"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f (%.0f–%.0f) | %s | %s | %.0f | %.0f | %.1f | %.0f%% | %.1f | %s | %.0f | %.0f%% |\n",
+		backend := "—"
+		if blo > 0 {
+			backend = fmt.Sprintf("%.1f (%.1f–%.1f)", col(func(r row) float64 { return r.backendPerReq }), blo, bhi)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.0f (%.0f–%.0f) | %s | %s | %.0f | %.0f | %.1f | %.0f%% | %.1f | %s | %.0f | %.0f%% | %s |\n",
 			o.label, o.scenario, col(rps), lo, hi, xd, xn,
 			col(func(r row) float64 { return r.p50 }), col(func(r row) float64 { return r.p99 }),
 			col(func(r row) float64 { return r.cpuPerReq }), 100*col(func(r row) float64 { return r.util }),
-			col(func(r row) float64 { return r.rssKiB })/1024, up, errs, 100*col(func(r row) float64 { return r.steal }))
+			col(func(r row) float64 { return r.rssKiB })/1024, up, errs, 100*col(func(r row) float64 { return r.steal }), backend)
 	}
 	b.WriteString("\nCPU µs/req and CPU util are the proxy's own processes (for \"direct\": the backend's). " +
 		"\"upstream conns\" is the most TCP connections the backend accepted during one run (wrk holds the client " +
 		"connections; a proxy reusing upstream connections stays near that number, one that does not opens one per request). " +
 		"\"errors\" sums non-2xx responses and socket errors over all rounds. \"steal\" is the median hypervisor steal " +
 		"during the runs, as a share of the machine's CPU time: time the VM could have run but another tenant had the " +
-		"CPU; rounds with a lot of it measure the neighbours as much as the proxies.\n")
+		"CPU; rounds with a lot of it measure the neighbours as much as the proxies. \"backend µs/req\" is the backend's " +
+		"CPU time per request during the runs: it does the same work whatever is in front of it, so it gauges the " +
+		"machine's speed on the proxies' core, which drifts (by up to 1.7×) without any steal showing.\n")
 
 	// The DESIGN §7 targets, each a ratio measured inside every round; median and (min–max) over rounds.
-	fmt.Fprintf(&b, "\n| Target | Measured: median (min–max over rounds) | Rounds where both runs had steal ≤ %.0f %% | Met (all rounds) |\n|---|---|---|---|\n", 100**maxSteal)
+	fmt.Fprintf(&b, "\n| Target | Measured: median (min–max over rounds) | Rounds where both runs had steal ≤ %.0f %% and the same machine speed (backend µs/req within ±%.0f %%) | Met (all rounds) |\n|---|---|---|---|\n", 100**maxSteal, 100**speedBand)
 	check := func(name, a, bb string, f func(row) float64, min, max float64) {
 		m, lo, hi, ok := ratio(a, bb, f)
 		if !ok {
@@ -129,7 +144,7 @@ func main() {
 			return
 		}
 		quietCol := "none"
-		if qm, qlo, qhi, n := ratioWhere(a, bb, f, quiet); n > 0 {
+		if qm, qlo, qhi, n := ratioWhere(a, bb, f, comparable); n > 0 {
 			quietCol = fmt.Sprintf("%.3f (%.2f–%.2f, %d of %d)", qm, qlo, qhi, n, len(roundSet))
 		}
 		met := (min == 0 || m >= min) && (max == 0 || m <= max)
@@ -147,9 +162,9 @@ func main() {
 	}
 	if len(fixed) > 0 {
 		latencyCheck(&b, fixed, "bare Portico p50 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
-			func(r fixedRow) float64 { return r.p50 }, 1.1, *maxSteal)
+			func(r fixedRow) float64 { return r.p50 }, 1.1, *maxSteal, *speedBand)
 		latencyCheck(&b, fixed, "bare Portico p99 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
-			func(r fixedRow) float64 { return r.p99 }, 1.1, *maxSteal)
+			func(r fixedRow) float64 { return r.p99 }, 1.1, *maxSteal, *speedBand)
 	} else {
 		check("bare Portico p50 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p50, 0, 1.1)
 		check("bare Portico p99 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p99, 0, 1.1)
@@ -180,6 +195,7 @@ type fixedRow struct {
 	rate, requests, errs, late float64
 	p50, p90, p99, p999, max   float64 // µs
 	steal                      float64 // hypervisor steal during the run, share of the machine's CPU time
+	backendPerReq              float64 // the backend's CPU µs per request: the machine's speed (see row)
 }
 
 // valid reports whether the run held its rate: at most 5 % of its requests were sent more than 1 ms late.
@@ -187,7 +203,16 @@ func (r fixedRow) valid() bool { return r.requests > 0 && r.late <= 0.05*r.reque
 
 // fixedRatio is roundRatios over the runs that held their rate.
 func fixedRatio(rows []fixedRow, a, b string, f func(fixedRow) float64) (med, lo, hi float64, n int) {
-	return roundRatios(rows, a, b, f, fixedRow.valid)
+	return roundRatios(rows, a, b, f, func(x, y fixedRow) bool { return x.valid() && y.valid() })
+}
+
+// sameSpeed reports whether two runs saw the same machine speed: the larger of the backend's CPU per request,
+// measured in both, is at most band (a share) above the smaller. Runs without the measurement never do.
+func sameSpeed(a, b, band float64) bool {
+	if a <= 0 || b <= 0 {
+		return false
+	}
+	return math.Max(a, b)/math.Min(a, b)-1 <= band+1e-9
 }
 
 // run is one measurement of one target in one round.
@@ -199,14 +224,11 @@ func (r row) key() (int, string)      { return r.round, r.target }
 func (r fixedRow) key() (int, string) { return r.round, r.target }
 
 // roundRatios returns the median over rounds of f(a)/f(b), its min and max, and the number of rounds used: those
-// holding a run of both targets where both runs pass keep. Ratios are taken inside a round so that the machine's
+// holding a run of both targets that keep accepts as a pair. Ratios are taken inside a round so that the machine's
 // drift between rounds cancels out.
-func roundRatios[R run](rows []R, a, b string, f func(R) float64, keep func(R) bool) (med, lo, hi float64, n int) {
+func roundRatios[R run](rows []R, a, b string, f func(R) float64, keep func(a, b R) bool) (med, lo, hi float64, n int) {
 	rounds := map[int]map[string]R{}
 	for _, r := range rows {
-		if !keep(r) {
-			continue
-		}
 		round, target := r.key()
 		if rounds[round] == nil {
 			rounds[round] = map[string]R{}
@@ -217,7 +239,7 @@ func roundRatios[R run](rows []R, a, b string, f func(R) float64, keep func(R) b
 	for _, m := range rounds {
 		ra, okA := m[a]
 		rb, okB := m[b]
-		if okA && okB && f(rb) > 0 {
+		if okA && okB && keep(ra, rb) && f(rb) > 0 {
 			xs = append(xs, f(ra)/f(rb))
 		}
 	}
@@ -238,20 +260,18 @@ func medianOf[R any](rs []R, f func(R) float64) float64 {
 	return median(xs)
 }
 
-func latencyCheck(b *strings.Builder, rows []fixedRow, name, a, base string, f func(fixedRow) float64, max, maxSteal float64) {
+func latencyCheck(b *strings.Builder, rows []fixedRow, name, a, base string, f func(fixedRow) float64, max, maxSteal, band float64) {
 	m, lo, hi, n := fixedRatio(rows, a, base, f)
 	if n == 0 {
 		fmt.Fprintf(b, "| %s | not measured (no round with both runs valid) | — | — |\n", name)
 		return
 	}
-	var quiet []fixedRow
-	for _, r := range rows {
-		if r.steal <= maxSteal {
-			quiet = append(quiet, r)
-		}
+	comparable := func(x, y fixedRow) bool {
+		return x.valid() && y.valid() && x.steal <= maxSteal && y.steal <= maxSteal &&
+			sameSpeed(x.backendPerReq, y.backendPerReq, band)
 	}
 	quietCol := "none"
-	if qm, qlo, qhi, qn := fixedRatio(quiet, a, base, f); qn > 0 {
+	if qm, qlo, qhi, qn := roundRatios(rows, a, base, f, comparable); qn > 0 {
 		quietCol = fmt.Sprintf("%.3f (%.2f–%.2f, %d rounds)", qm, qlo, qhi, qn)
 	}
 	fmt.Fprintf(b, "| %s | %.3f (%.2f–%.2f, %d rounds) | %s | %s |\n", name, m, lo, hi, n, quietCol, yesNo(m <= max))
@@ -324,7 +344,8 @@ func readFixed(name string) ([]fixedRow, error) {
 		num := func(i int) float64 { v, _ := strconv.ParseFloat(fs[i], 64); return v }
 		round, _ := strconv.Atoi(fs[0])
 		rows = append(rows, fixedRow{round: round, target: fs[1], rate: num(2), requests: num(3), errs: num(4),
-			late: num(5), p50: num(6), p90: num(7), p99: num(8), p999: num(9), max: num(10), steal: optional(fs, 11)})
+			late: num(5), p50: num(6), p90: num(7), p99: num(8), p999: num(9), max: num(10), steal: optional(fs, 11),
+			backendPerReq: optional(fs, 12)})
 	}
 	return rows, sc.Err()
 }
@@ -373,7 +394,7 @@ func read(name string) ([]row, error) {
 		round, _ := strconv.Atoi(fs[0])
 		rows = append(rows, row{round: round, target: fs[1], scenario: fs[2], rps: num(3), p50: num(4), p99: num(5),
 			cpuPerReq: num(6), util: num(7), rssKiB: num(8), non2xx: num(9), sockErr: num(10), upConns: num(11),
-			requests: num(12), steal: optional(fs, 13)})
+			requests: num(12), steal: optional(fs, 13), backendPerReq: optional(fs, 14)})
 	}
 	return rows, sc.Err()
 }
