@@ -162,9 +162,9 @@ func main() {
 	}
 	if len(fixed) > 0 {
 		latencyCheck(&b, fixed, "bare Portico p50 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
-			func(r fixedRow) float64 { return r.p50 }, 1.1, *maxSteal, *speedBand)
+			func(r fixedRow) float64 { return r.p50 }, 1.1, *maxSteal)
 		latencyCheck(&b, fixed, "bare Portico p99 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
-			func(r fixedRow) float64 { return r.p99 }, 1.1, *maxSteal, *speedBand)
+			func(r fixedRow) float64 { return r.p99 }, 1.1, *maxSteal)
 	} else {
 		check("bare Portico p50 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p50, 0, 1.1)
 		check("bare Portico p99 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p99, 0, 1.1)
@@ -195,7 +195,7 @@ type fixedRow struct {
 	rate, requests, errs, late float64
 	p50, p90, p99, p999, max   float64 // µs
 	steal                      float64 // hypervisor steal during the run, share of the machine's CPU time
-	backendPerReq              float64 // the backend's CPU µs per request: the machine's speed (see row)
+	backendPerReq              float64 // the backend's CPU µs per request (recorded; not a speed gauge below saturation)
 }
 
 // valid reports whether the run held its rate: at most 5 % of its requests were sent more than 1 ms late.
@@ -260,19 +260,21 @@ func medianOf[R any](rs []R, f func(R) float64) float64 {
 	return median(xs)
 }
 
-func latencyCheck(b *strings.Builder, rows []fixedRow, name, a, base string, f func(fixedRow) float64, max, maxSteal, band float64) {
+func latencyCheck(b *strings.Builder, rows []fixedRow, name, a, base string, f func(fixedRow) float64, max, maxSteal float64) {
 	m, lo, hi, n := fixedRatio(rows, a, base, f)
 	if n == 0 {
 		fmt.Fprintf(b, "| %s | not measured (no round with both runs valid) | — | — |\n", name)
 		return
 	}
-	comparable := func(x, y fixedRow) bool {
-		return x.valid() && y.valid() && x.steal <= maxSteal && y.steal <= maxSteal &&
-			sameSpeed(x.backendPerReq, y.backendPerReq, band)
+	// Steal only: below saturation the backend's CPU per request depends on how the proxy in front batches its
+	// requests (≈ 17 µs behind Portico, ≈ 20 behind the minimal proxy, ≈ 23 behind nginx at the same rate), so it
+	// does not gauge the machine's speed here.
+	quiet := func(x, y fixedRow) bool {
+		return x.valid() && y.valid() && x.steal <= maxSteal && y.steal <= maxSteal
 	}
 	quietCol := "none"
-	if qm, qlo, qhi, qn := roundRatios(rows, a, base, f, comparable); qn > 0 {
-		quietCol = fmt.Sprintf("%.3f (%.2f–%.2f, %d rounds)", qm, qlo, qhi, qn)
+	if qm, qlo, qhi, qn := roundRatios(rows, a, base, f, quiet); qn > 0 {
+		quietCol = fmt.Sprintf("%.3f (%.2f–%.2f, %d rounds; steal only, see docs/performance.md)", qm, qlo, qhi, qn)
 	}
 	fmt.Fprintf(b, "| %s | %.3f (%.2f–%.2f, %d rounds) | %s | %s |\n", name, m, lo, hi, n, quietCol, yesNo(m <= max))
 }
