@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"iter"
 	"log/slog"
@@ -23,6 +26,7 @@ func TestConformance(t *testing.T) {
 }
 
 type harness struct {
+	t       *testing.T
 	ctx     *fasthttp.RequestCtx
 	r       *Request
 	backend abitest.Request
@@ -31,24 +35,39 @@ type harness struct {
 
 func newHarness(t *testing.T, in abitest.Request) *harness {
 	ctx := &fasthttp.RequestCtx{}
-	var req fasthttp.Request
-	req.Header.SetMethod(orDefault(in.Method, "GET"))
-	req.SetRequestURI(orDefault(in.URI, "/"))
-	req.Header.SetProtocol(orDefault(in.Protocol, "HTTP/1.1"))
+	// The request is parsed from the wire, as the server does: fasthttp keeps some fields differently when they
+	// are set through its API (a Cookie field set with Add is parsed into its cookie list at once).
+	var wire bytes.Buffer
+	fmt.Fprintf(&wire, "%s %s %s\r\n", orDefault(in.Method, "GET"), orDefault(in.URI, "/"), orDefault(in.Protocol, "HTTP/1.1"))
+	wire.WriteString("Host: svc00001-test.localhost\r\n")
 	for k, vs := range in.Header {
 		for _, v := range vs {
-			req.Header.Add(k, v)
+			fmt.Fprintf(&wire, "%s: %s\r\n", k, v)
 		}
 	}
-	for k, vs := range in.Trailer {
-		if err := req.Header.AddTrailer(k); err != nil {
-			t.Fatal(err)
+	if len(in.Trailer) > 0 {
+		wire.WriteString("Transfer-Encoding: chunked\r\n")
+		for k := range in.Trailer {
+			fmt.Fprintf(&wire, "Trailer: %s\r\n", k)
 		}
-		for _, v := range vs {
-			req.Header.Add(k, v)
+		wire.WriteString("\r\n")
+		if len(in.Body) > 0 {
+			fmt.Fprintf(&wire, "%x\r\n%s\r\n", len(in.Body), in.Body)
 		}
+		wire.WriteString("0\r\n")
+		for k, vs := range in.Trailer {
+			for _, v := range vs {
+				fmt.Fprintf(&wire, "%s: %s\r\n", k, v)
+			}
+		}
+		wire.WriteString("\r\n")
+	} else {
+		fmt.Fprintf(&wire, "Content-Length: %d\r\n\r\n%s", len(in.Body), in.Body)
 	}
-	req.SetBody(in.Body)
+	var req fasthttp.Request
+	if err := req.Read(bufio.NewReader(&wire)); err != nil {
+		t.Fatalf("parsing the harness request: %v", err)
+	}
 	ap, err := netip.ParseAddrPort(orDefault(in.SourceAddr, "127.0.0.1:50000"))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +82,7 @@ func newHarness(t *testing.T, in abitest.Request) *harness {
 		r.ClientIP = ap.Addr()
 	}
 	r.stage = NewStage("svc00001", "test", 1, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	h := &harness{ctx: ctx, r: r, binding: Binding{Name: "abitest", Namespace: []byte("abitest"), KV: kv.NewMemory(100)}}
+	h := &harness{t: t, ctx: ctx, r: r, binding: Binding{Name: "abitest", Namespace: []byte("abitest"), KV: kv.NewMemory(100)}}
 	r.ex.reset(r)
 	h.Enter()
 	return h
@@ -90,7 +109,7 @@ func (h *harness) Next(resp abitest.Response) {
 	}
 	h.backend = abitest.Request{Method: string(req.Header.Method()), URI: uri,
 		Protocol: string(req.Header.Protocol()), Body: append([]byte(nil), req.Body()...)}
-	h.backend.Header, h.backend.Trailer = split(&req.Header)
+	h.backend.Header, h.backend.Trailer = onTheWire(h.t, req)
 
 	ex.afterNext = true
 	out := &h.ctx.Response
@@ -126,6 +145,33 @@ func (h *harness) Client() abitest.Response {
 	out := abitest.Response{Status: uint32(resp.StatusCode()), Body: append([]byte(nil), resp.Body()...)}
 	out.Header, out.Trailer = split(&resp.Header)
 	return out
+}
+
+// onTheWire returns the header and trailer fields of req as a backend receives them: written as the proxy writes
+// it and read back by net/http (not through fasthttp's All, which would re-serialise the Cookie field on the way).
+func onTheWire(t *testing.T, req *fasthttp.Request) (http.Header, http.Header) {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	if err := req.Write(w); err != nil {
+		t.Fatalf("writing the backend request: %v", err)
+	}
+	_ = w.Flush()
+	got, err := http.ReadRequest(bufio.NewReader(&buf))
+	if err != nil {
+		t.Fatalf("reading the backend request back: %v\n%s", err, buf.Bytes())
+	}
+	if _, err := io.Copy(io.Discard, got.Body); err != nil { // trailers arrive after the body
+		t.Fatalf("reading the backend request body: %v", err)
+	}
+	head := got.Header
+	for _, name := range []string{"Trailer", "Content-Length", "Host", "Date", "Transfer-Encoding"} {
+		head.Del(name)
+	}
+	trl := got.Trailer
+	if len(trl) == 0 {
+		trl = nil
+	}
+	return head, trl
 }
 
 // split reads a fasthttp header into its header and trailer sections.

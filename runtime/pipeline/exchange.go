@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/proxy"
 	"github.com/portico-gateway/portico/runtime/router"
@@ -43,6 +45,9 @@ type exchange struct {
 	preNextBytes  []byte // the names and values of preNext
 
 	name []byte // canonicalName's buffer
+	// names is a copy of the request header for listing its names (see AppendHeaderNames); made on first use and
+	// kept with the pooled request.
+	names *fasthttp.RequestHeader
 }
 
 // headerOp is one recorded change: its name and value are preNextBytes[start:mid] and [mid:end]. Offsets, not
@@ -56,7 +61,7 @@ var _ abi.Exchange = (*exchange)(nil)
 
 func (e *exchange) reset(r *Request) {
 	*e = exchange{r: r, uri: e.uri[:0], preNext: e.preNext[:0], preNextBody: e.preNextBody[:0],
-		preNextBytes: e.preNextBytes[:0], name: e.name[:0]}
+		preNextBytes: e.preNextBytes[:0], name: e.name[:0], names: e.names}
 }
 
 // enter prepares the exchange for a call of b's plugin: reads of that call start at the beginning of a body and
@@ -160,7 +165,14 @@ func (e *exchange) AppendHeaderNames(kind abi.HeaderKind, dst []byte) ([]byte, i
 	}
 	switch kind {
 	case abi.HeaderRequest:
-		for k := range e.r.Ctx.Request.Header.All() {
+		// All is the only way fasthttp lists a request's fields, and it parses the Cookie field into its cookie
+		// list, after which the request is forwarded with the field re-serialised (quotes dropped, invalid cookies
+		// removed). A copy takes that side effect; listing names is rare, so the copy costs little overall.
+		if e.names == nil {
+			e.names = new(fasthttp.RequestHeader)
+		}
+		e.r.Ctx.Request.Header.CopyTo(e.names)
+		for k := range e.names.All() {
 			add(k)
 		}
 	case abi.HeaderResponse:

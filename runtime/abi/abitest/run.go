@@ -99,6 +99,15 @@ var headerCases = []testCase{
 			}
 		}
 	}},
+	{"get_header_names leaves the Cookie field as the client sent it",
+		func(r *Request) { r.Header["Cookie"] = []string{`session="a b"; x=1; bad cookie`} },
+		func(t *testing.T, h Harness) {
+			ex := h.Exchange()
+			wantContains(t, "request header names", headerNames(t, ex, abi.HeaderRequest), "cookie")
+			wantStrings(t, "cookie", headerValues(t, ex, abi.HeaderRequest, "cookie"), []string{`session="a b"; x=1; bad cookie`})
+			h.Next(backendResponse())
+			wantStrings(t, "backend Cookie", h.Backend().Header.Values("Cookie"), []string{`session="a b"; x=1; bad cookie`})
+		}},
 	{"get_header_values: case-insensitive name, every value in order", nil, func(t *testing.T, h Harness) {
 		wantStrings(t, "x-multi", headerValues(t, h.Exchange(), abi.HeaderRequest, "X-MULTI"), []string{"a", "b"})
 		wantStrings(t, "x-one", headerValues(t, h.Exchange(), abi.HeaderRequest, "x-one"), []string{"1"})
