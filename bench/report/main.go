@@ -160,11 +160,14 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	if len(fixed) > 0 {
-		latencyCheck(&b, fixed, "bare Portico p50 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
-			func(r fixedRow) float64 { return r.p50 }, 1.1, *maxSteal)
-		latencyCheck(&b, fixed, "bare Portico p99 ≤ 1.1× nginx at the same load", "portico-bare", "nginx",
-			func(r fixedRow) float64 { return r.p99 }, 1.1, *maxSteal)
+	loads := byRate(fixed)
+	if len(loads) > 0 {
+		for _, l := range loads {
+			latencyCheck(&b, l.rows, fmt.Sprintf("bare Portico p50 ≤ 1.1× nginx at the same load (%.0f req/s)", l.rate),
+				"portico-bare", "nginx", func(r fixedRow) float64 { return r.p50 }, 1.1, *maxSteal)
+			latencyCheck(&b, l.rows, fmt.Sprintf("bare Portico p99 ≤ 1.1× nginx at the same load (%.0f req/s)", l.rate),
+				"portico-bare", "nginx", func(r fixedRow) float64 { return r.p99 }, 1.1, *maxSteal)
+		}
 	} else {
 		check("bare Portico p50 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p50, 0, 1.1)
 		check("bare Portico p99 ≤ 1.1× nginx (saturated; no same-load run)", "portico-bare", "nginx", p99, 0, 1.1)
@@ -182,8 +185,8 @@ func main() {
 	if *demoRSS > 0 {
 		fmt.Fprintf(&b, "| RSS < 64 MiB with the demo config | %.1f MiB | — | %s |\n", *demoRSS/1024, yesNo(*demoRSS < 64*1024))
 	}
-	if len(fixed) > 0 {
-		writeFixedTable(&b, fixed)
+	for _, l := range loads {
+		writeFixedTable(&b, l.rows)
 	}
 	os.Stdout.WriteString(b.String())
 }
@@ -279,6 +282,29 @@ func latencyCheck(b *strings.Builder, rows []fixedRow, name, a, base string, f f
 	fmt.Fprintf(b, "| %s | %.3f (%.2f–%.2f, %d rounds) | %s | %s |\n", name, m, lo, hi, n, quietCol, yesNo(m <= max))
 }
 
+// load is the runs of one offered rate.
+type load struct {
+	rate float64
+	rows []fixedRow
+}
+
+// byRate groups the fixed-load runs by their rate, lowest first.
+func byRate(rows []fixedRow) []load {
+	var loads []load
+	for _, r := range rows {
+		i := 0
+		for i < len(loads) && loads[i].rate != r.rate {
+			i++
+		}
+		if i == len(loads) {
+			loads = append(loads, load{rate: r.rate})
+		}
+		loads[i].rows = append(loads[i].rows, r)
+	}
+	sort.Slice(loads, func(i, j int) bool { return loads[i].rate < loads[j].rate })
+	return loads
+}
+
 func writeFixedTable(b *strings.Builder, rows []fixedRow) {
 	rate := 0.0
 	by := map[string][]fixedRow{}
@@ -291,9 +317,9 @@ func writeFixedTable(b *strings.Builder, rows []fixedRow) {
 			invalid[r.target]++
 		}
 	}
-	fmt.Fprintf(b, "\n### Latency at the same load\n\nOpen loop at %.0f req/s (bench/loadgen, the same %s connections), "+
+	fmt.Fprintf(b, "\n### Latency at the same load: %.0f req/s\n\nOpen loop at %.0f req/s (bench/loadgen, the same %s connections), "+
 		"interleaved rounds; medians over the valid rounds, ratios to nginx computed inside each round. A run that sent "+
-		"more than 5 %% of its requests over 1 ms late did not hold the rate and is left out (\"invalid\").\n\n", rate, "wrk")
+		"more than 5 %% of its requests over 1 ms late did not hold the rate and is left out (\"invalid\").\n\n", rate, rate, "wrk")
 	b.WriteString("| Proxy | p50 µs | p90 µs | p99 µs | p99.9 µs | p50 × nginx | p99 × nginx | valid / invalid runs | errors | steal (all runs) |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, o := range order {

@@ -71,3 +71,12 @@ func TestReportReadsOlderFiles(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestByRate(t *testing.T) {
+	rows := []fixedRow{{round: 1, target: "nginx", rate: 16000}, {round: 1, target: "nginx", rate: 8000},
+		{round: 2, target: "nginx", rate: 16000}}
+	loads := byRate(rows)
+	if len(loads) != 2 || loads[0].rate != 8000 || len(loads[0].rows) != 1 || loads[1].rate != 16000 || len(loads[1].rows) != 2 {
+		t.Fatalf("byRate = %+v", loads)
+	}
+}
