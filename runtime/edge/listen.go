@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portico-gateway/portico/runtime/lazydeadline"
+	"github.com/portico-gateway/portico/runtime/rawio"
 )
 
 // DefaultReadHeaderTimeout bounds how long an accepted connection may take to send its PROXY protocol header when
@@ -71,7 +72,8 @@ func Listen(ctx context.Context, cfg ListenConfig) ([]net.Listener, error) {
 			closeAll()
 			return nil, fmt.Errorf("edge: listen %s: %w", addr, err)
 		}
-		ln = lazydeadline.Listener{Listener: ln}
+		// Lazy deadlines over raw reads and writes: see the two packages for why each pays on every request.
+		ln = lazydeadline.Listener{Listener: rawio.Listener{Listener: ln}}
 		if cfg.ProxyProtocol {
 			ln = newProxyListener(ln, cfg.ProxyProtocolFrom, timeout)
 		}

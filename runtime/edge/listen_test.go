@@ -5,9 +5,13 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico-gateway/portico/runtime/lazydeadline"
+	"github.com/portico-gateway/portico/runtime/rawio"
 )
 
 // listenT calls Listen and closes the listeners when the test ends.
@@ -207,5 +211,23 @@ func TestListenNetwork(t *testing.T) {
 				t.Errorf("listenNetwork(%q) = %q, %v; want %q", tt.addr, got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestAcceptedConnectionsAreWrapped: the server's connections have lazy deadlines over raw reads and writes (on
+// Linux), the two layers the request path's performance relies on.
+func TestAcceptedConnectionsAreWrapped(t *testing.T) {
+	ln := listenT(t, ListenConfig{Addrs: []string{"127.0.0.1:0"}})[0]
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	lazy, ok := acceptT(t, ln).(*lazydeadline.Conn)
+	if !ok {
+		t.Fatal("the accepted connection has no lazy deadlines")
+	}
+	if runtime.GOOS == "linux" && !rawio.Wrapped(lazy.Conn) {
+		t.Fatalf("the accepted connection (%T under the lazy deadlines) does not read and write raw", lazy.Conn)
 	}
 }

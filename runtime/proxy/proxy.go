@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/portico-gateway/portico/runtime/lazydeadline"
+	"github.com/portico-gateway/portico/runtime/rawio"
 )
 
 // Defaults from the seed: 60 s per call, 10 MB responses.
@@ -226,8 +227,8 @@ func Failure(err error) (status int, code string) {
 	return fasthttp.StatusBadGateway, "backend_unavailable"
 }
 
-// dialLazy dials like fasthttp's default dialer (with its DNS cache) and wraps the connection with lazy deadlines: the
-// client re-arms its read and write deadlines on every call.
+// dialLazy dials like fasthttp's default dialer (with its DNS cache) and wraps the connection with lazy deadlines (the
+// client re-arms its read and write deadlines on every call) over raw reads and writes (see package rawio).
 func dialLazy(addr string, timeout time.Duration) (net.Conn, error) {
 	var (
 		c   net.Conn
@@ -241,5 +242,5 @@ func dialLazy(addr string, timeout time.Duration) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lazydeadline.Wrap(c), nil
+	return lazydeadline.Wrap(rawio.Wrap(c)), nil
 }

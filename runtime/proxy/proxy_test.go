@@ -3,12 +3,16 @@ package proxy
 import (
 	"errors"
 	"net"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gateway/portico/runtime/lazydeadline"
+	"github.com/portico-gateway/portico/runtime/rawio"
 )
 
 func TestParseBackendURL(t *testing.T) {
@@ -235,5 +239,26 @@ func TestTimeoutOnReusedConnection(t *testing.T) {
 	}
 	if took < timeout-10*time.Millisecond || took > timeout+2*time.Second {
 		t.Fatalf("the timeout fired after %v, want about %v", took, timeout)
+	}
+}
+
+// TestBackendConnectionsAreWrapped: backend connections have lazy deadlines over raw reads and writes (on Linux).
+func TestBackendConnectionsAreWrapped(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := dialLazy(ln.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	lazy, ok := c.(*lazydeadline.Conn)
+	if !ok {
+		t.Fatalf("the backend connection (%T) has no lazy deadlines", c)
+	}
+	if runtime.GOOS == "linux" && !rawio.Wrapped(lazy.Conn) {
+		t.Fatalf("the backend connection (%T under the lazy deadlines) does not read and write raw", lazy.Conn)
 	}
 }
