@@ -3,15 +3,15 @@
 # plain reverse proxies on loopback in front of the same fasthttp backend, driven by wrk in interleaved rounds.
 # See docs/performance.md for the method. Results: bench/results/latest.md (and stdout).
 #
-#   bench/run.sh                          # defaults: 3 rounds × 11 targets × (1 s warm-up + 5 s), then the same-load latency phase, ~6 minutes
+#   bench/run.sh                          # defaults: 5 rounds × 11 targets × (1 s warm-up + 4 s), then the same-load latency phase at two loads, ~9 minutes
 #   ROUNDS=5 DURATION=10 bench/run.sh     # longer
 #   TARGETS="direct nginx portico-bare" bench/run.sh
 #
 # Environment:
-#   DURATION   seconds of each measured wrk run (5)        WARMUP     seconds of the wrk warm-up before each (1)
-#   ROUNDS     interleaved rounds (3)                       CONNS      wrk connections (64); THREADS wrk threads (1)
+#   DURATION   seconds of each measured wrk run (4)        WARMUP     seconds of the wrk warm-up before each (1)
+#   ROUNDS     interleaved rounds (5)                       CONNS      wrk connections (64); THREADS wrk threads (1)
 #   PROXY_CPU  the core the proxy under test and the backend share (1)
-#   LOAD_CPU   wrk's core (0)                               TIME_LIMIT hard bound on the whole run, seconds (600)
+#   LOAD_CPU   wrk's core (0)                               TIME_LIMIT hard bound on the whole run, seconds (900)
 #   TARGETS    which targets to run (all; see ALL_TARGETS)  KEEP=1     keep the temp dir (configs, wrk outputs)
 #   OUT        the markdown result (bench/results/latest.md)
 #   PERF=1     record a CPU profile of Portico (perf, 1999 Hz, call graphs) during each Portico run: the top
@@ -26,14 +26,14 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DURATION=${DURATION:-5}
+DURATION=${DURATION:-4}
 WARMUP=${WARMUP:-1}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
-TIME_LIMIT=${TIME_LIMIT:-600}
+TIME_LIMIT=${TIME_LIMIT:-900}
 OUT=${OUT:-$ROOT/bench/results/latest.md}
 # The order the targets run in within a round (whatever order TARGETS lists them in): the runs a target ratio compares
 # are next to each other or one apart (nginx, bare, full; Caddy and WASM one from bare; the two route scenarios).
