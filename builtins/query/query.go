@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/ctxvar"
@@ -75,9 +76,11 @@ func parse(raw json.RawMessage, scope []router.Segment) (*Plugin, error) {
 // HandleRequest appends the parameters through set_uri; a URI whose path is unchanged keeps the method's backend
 // path, so only the query changes.
 func (p *Plugin) HandleRequest(ex abi.Exchange) (bool, uint32) {
-	var buf [1024]byte
-	var val [256]byte
-	uri := append(buf[:0], ex.URI()...)
+	// Buffers handed to an Exchange method escape to the heap, so stack arrays would cost an allocation per
+	// request; pooled ones cost none (SetURI copies the URI).
+	b := bufPool.Get().(*buffers)
+	defer b.release()
+	uri := append(b.uri[:0], ex.URI()...)
 	sep := byte('?')
 	if i := strings.IndexByte(string(uri), '?'); i >= 0 {
 		sep = '&'
@@ -93,12 +96,29 @@ func (p *Plugin) HandleRequest(ex abi.Exchange) (bool, uint32) {
 		uri = append(uri, prm.name...)
 		uri = append(uri, '=')
 		// The whole value is encoded, literal text included: "c&d" must not become a second parameter.
-		uri = ctxvar.AppendEscaped(uri, prm.value.AppendLookup(val[:0], ex, ctxvar.Raw), ctxvar.QueryEscape)
+		b.val = prm.value.AppendLookup(b.val[:0], ex, ctxvar.Raw)
+		uri = ctxvar.AppendEscaped(uri, b.val, ctxvar.QueryEscape)
 	}
+	b.uri = uri
 	if err := ex.SetURI(uri); err != nil {
 		ex.Log(abi.LogWarn, []byte("query-param: the request URI could not be rewritten"))
 	}
 	return true, 0
+}
+
+// buffers are a request's URI and value buffers.
+type buffers struct{ uri, val []byte }
+
+// maxPooled bounds the buffers kept between requests, so one huge URI does not stay pinned.
+const maxPooled = 16 << 10
+
+var bufPool = sync.Pool{New: func() any { return &buffers{uri: make([]byte, 0, 1024), val: make([]byte, 0, 256)} }}
+
+func (b *buffers) release() {
+	if cap(b.uri) > maxPooled || cap(b.val) > maxPooled {
+		return
+	}
+	bufPool.Put(b)
 }
 
 func (p *Plugin) HandleResponse(abi.Exchange, uint32, bool) {}
