@@ -72,8 +72,7 @@ func Listen(ctx context.Context, cfg ListenConfig) ([]net.Listener, error) {
 			closeAll()
 			return nil, fmt.Errorf("edge: listen %s: %w", addr, err)
 		}
-		// Lazy deadlines over raw reads and writes: see the two packages for why each pays on every request.
-		ln = lazydeadline.Listener{Listener: rawio.Listener{Listener: ln}}
+		ln = socketListener{ln}
 		if cfg.ProxyProtocol {
 			ln = newProxyListener(ln, cfg.ProxyProtocolFrom, timeout)
 		}
@@ -125,4 +124,16 @@ func listenNetwork(addr string) (string, error) {
 		return "tcp4", nil
 	}
 	return "tcp6", nil
+}
+
+// socketListener gives every accepted connection lazy deadlines over raw reads and writes, as the proxy's dialer
+// does for backend connections: see the two packages for what each saves on every request.
+type socketListener struct{ net.Listener }
+
+func (l socketListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return lazydeadline.Wrap(rawio.Wrap(c)), nil
 }

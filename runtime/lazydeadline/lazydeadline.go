@@ -132,15 +132,3 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 	}
 }
-
-// Listener wraps the connections a net.Listener accepts with lazy deadlines.
-type Listener struct{ net.Listener }
-
-// Accept waits for and returns the next connection, wrapped.
-func (l Listener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return Wrap(c), nil
-}

@@ -221,30 +221,6 @@ func TestConcurrentSetAndRead(t *testing.T) {
 	}
 }
 
-func TestListenerWraps(t *testing.T) {
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := Listener{raw}
-	defer ln.Close()
-	go func() {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err == nil {
-			defer c.Close()
-			time.Sleep(100 * time.Millisecond)
-		}
-	}()
-	c, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, ok := c.(*Conn); !ok {
-		t.Fatalf("Accept returned %T, want *Conn", c)
-	}
-}
-
 // BenchmarkSetReadDeadline compares moving a read deadline later on a raw TCP connection and on a lazy one, the
 // way an HTTP server does on every request of a keep-alive connection.
 func BenchmarkSetReadDeadline(b *testing.B) {

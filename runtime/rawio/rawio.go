@@ -14,17 +14,3 @@
 // system call itself keeps the P. Non-blocking socket calls return at once or with EAGAIN, so no P is held while
 // waiting for the network. Writes pass MSG_NOSIGNAL, so a closed peer gives EPIPE and never a SIGPIPE.
 package rawio
-
-import "net"
-
-// Listener wraps the connections its Listener accepts (see Wrap).
-type Listener struct{ net.Listener }
-
-// Accept accepts a connection and wraps it.
-func (l Listener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return Wrap(c), nil
-}
