@@ -350,8 +350,15 @@ func writeFixedTable(b *strings.Builder, rows []fixedRow) {
 			}
 		}
 		sort.Float64s(steals)
-		fmt.Fprintf(b, "| %s (%s) | %.0f | %.0f | %.0f | %.0f | %s | %s | %d / %d | %.0f | %.0f%% |\n", o.label, o.scenario,
-			col(p50), col(func(r fixedRow) float64 { return r.p90 }), col(p99), col(func(r fixedRow) float64 { return r.p999 }),
+		// Latencies of valid runs only: a proxy with none has no latency to show (not a latency of 0).
+		lat := func(f func(fixedRow) float64) string {
+			if len(rs) == 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%.0f", col(f))
+		}
+		fmt.Fprintf(b, "| %s (%s) | %s | %s | %s | %s | %s | %s | %d / %d | %.0f | %.0f%% |\n", o.label, o.scenario,
+			lat(p50), lat(func(r fixedRow) float64 { return r.p90 }), lat(p99), lat(func(r fixedRow) float64 { return r.p999 }),
 			ratioCol(p50), ratioCol(p99), len(rs), bad, errs, 100*median(steals))
 	}
 }

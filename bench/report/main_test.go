@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -78,5 +79,20 @@ func TestByRate(t *testing.T) {
 	loads := byRate(rows)
 	if len(loads) != 2 || loads[0].rate != 8000 || len(loads[0].rows) != 1 || loads[1].rate != 16000 || len(loads[1].rows) != 2 {
 		t.Fatalf("byRate = %+v", loads)
+	}
+}
+
+// TestFixedTableWithoutValidRuns: a proxy none of whose runs held the rate shows no latency, not 0 µs.
+func TestFixedTableWithoutValidRuns(t *testing.T) {
+	rows := []fixedRow{{round: 1, target: "nginx", rate: 1000, requests: 100, late: 50, p50: 900},
+		{round: 1, target: "portico-bare", rate: 1000, requests: 100, late: 0, p50: 200, p90: 300, p99: 400, p999: 500}}
+	var b strings.Builder
+	writeFixedTable(&b, rows)
+	out := b.String()
+	if !strings.Contains(out, "| nginx (bare proxy) | — | — | — | — | — | — | 0 / 1 |") {
+		t.Errorf("a proxy without valid runs:\n%s", out)
+	}
+	if !strings.Contains(out, "| Portico (bare proxy (one route)) | 200 | 300 | 400 | 500 |") {
+		t.Errorf("a proxy with a valid run:\n%s", out)
 	}
 }
