@@ -112,7 +112,7 @@ func (e *exchange) SetMethod(method []byte) error {
 	if e.afterNext {
 		return abi.ErrAfterNext
 	}
-	if !validToken(method) {
+	if !abi.ValidToken(method) {
 		return abi.ErrInvalid
 	}
 	e.r.Ctx.Request.Header.SetMethodBytes(method)
@@ -286,7 +286,7 @@ func (e *exchange) trailerHeader(kind abi.HeaderKind) trailerHeader {
 
 // checkHeaderWrite applies the phase and feature rules to a header change.
 func (e *exchange) checkHeaderWrite(kind abi.HeaderKind, name, value []byte) error {
-	if !validToken(name) || !validValue(value) {
+	if !abi.ValidToken(name) || !abi.ValidValue(value) {
 		return abi.ErrInvalid
 	}
 	switch kind {
@@ -623,41 +623,6 @@ func (e *exchange) HTTPCall(req *abi.CallRequest, resp *abi.CallResponse) error 
 }
 
 func (e *exchange) NowUnixNano() int64 { return time.Now().UnixNano() }
-
-// validToken reports whether b is a non-empty RFC 9110 token (header names, methods).
-func validToken(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if !tokenChar[c] {
-			return false
-		}
-	}
-	return true
-}
-
-// tokenChar marks the bytes a token may hold: visible ASCII except the delimiters.
-var tokenChar = func() (t [256]bool) {
-	for c := 0x21; c < 0x7f; c++ {
-		t[c] = true
-	}
-	for _, c := range []byte(`"(),/:;<=>?@[\]{}`) {
-		t[c] = false
-	}
-	return t
-}()
-
-// validValue refuses CR, LF and NUL, which would let a value start a new header line. A plain loop: ContainsAny
-// builds its byte set on every call, which cost more than the scan (every plugin header write passes here).
-func validValue(b []byte) bool {
-	for _, c := range b {
-		if c <= '\r' && (c == '\r' || c == '\n' || c == 0) {
-			return false
-		}
-	}
-	return true
-}
 
 // hasDotSegment reports whether an escaped path has a "." or ".." segment, raw or percent-encoded.
 func hasDotSegment(path []byte) bool {

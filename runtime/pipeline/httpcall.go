@@ -65,7 +65,7 @@ func (c *HTTPCaller) Call(req *abi.CallRequest, resp *abi.CallResponse) error {
 			continue
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || !validToken(bytes.TrimSpace(name)) || !validValue(value) {
+		if !ok || !abi.ValidToken(bytes.TrimSpace(name)) || !abi.ValidValue(value) {
 			return fmt.Errorf("http_call: %w: header line %q", abi.ErrInvalid, line)
 		}
 		freq.Header.AddBytesKV(bytes.TrimSpace(name), bytes.TrimSpace(value))

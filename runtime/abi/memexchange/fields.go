@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // field is one header or trailer line. Names are kept in lower case: header names are case-insensitive and the
@@ -116,19 +115,3 @@ func appendLower(dst, s []byte) []byte {
 }
 
 func equalFold(a, b []byte) bool { return len(a) == len(b) && bytes.EqualFold(a, b) }
-
-// validToken reports whether b is a non-empty RFC 9110 token: header names and methods.
-func validToken(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// validValue refuses CR, LF and NUL, which would let a value end its line and start another header.
-func validValue(b []byte) bool { return !bytes.ContainsAny(b, "\r\n\x00") }

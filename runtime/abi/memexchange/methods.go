@@ -16,7 +16,7 @@ func (e *Exchange) SetMethod(method []byte) error {
 	if e.afterNext {
 		return abi.ErrAfterNext
 	}
-	if !validToken(method) {
+	if !abi.ValidToken(method) {
 		return abi.ErrInvalid
 	}
 	e.method = append(e.method[:0], method...)
@@ -103,7 +103,7 @@ func (e *Exchange) writableHeaders(kind abi.HeaderKind, name, value []byte) (*fi
 	default:
 		return nil, abi.ErrInvalid
 	}
-	if !validToken(name) || !validValue(value) {
+	if !abi.ValidToken(name) || !abi.ValidValue(value) {
 		return nil, abi.ErrInvalid
 	}
 	if e.afterNext && (kind == abi.HeaderRequest || kind == abi.HeaderRequestTrailers) {
