@@ -316,30 +316,12 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 	if err := e.checkHeaderWrite(kind, name, value); err != nil {
 		return err
 	}
-	// Set replaces every value: fasthttp's Set alone replaces only the first of repeated fields. So a field that
-	// is there at most once (nearly always) is set in place under its canonical name, one normalisation and one
-	// scan; a repeated field, a field fasthttp keeps apart (Content-Type, Set-Cookie, …) and an announced
-	// trailer take the general path, delete then add, which normalises and scans twice (≈ 7× the cost).
 	switch kind {
 	case abi.HeaderRequest:
 		e.reqFieldsSet |= proxy.Classify(name)
-		h := &e.r.Ctx.Request.Header
-		canon := e.canonicalName(name)
-		if requestSpecial(canon) || e.announced(true, canon) || len(h.PeekAll(string(canon))) > 1 {
-			h.DelBytes(name)
-			h.AddBytesKV(name, value)
-		} else {
-			h.SetCanonical(canon, value)
-		}
+		e.setRequestField(name, value)
 	case abi.HeaderResponse:
-		h := &e.r.Ctx.Response.Header
-		canon := e.canonicalName(name)
-		if responseSpecial(canon) || e.announced(false, canon) || e.responseRepeats(canon) {
-			h.DelBytes(name)
-			h.AddBytesKV(name, value)
-		} else {
-			h.SetCanonical(canon, value)
-		}
+		e.setResponseField(name, value)
 		e.recordPreNext('s', name, value)
 	default:
 		h := e.trailerHeader(kind)
@@ -351,6 +333,33 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 		h.SetBytesKV(name, value)
 	}
 	return nil
+}
+
+// setRequestField and setResponseField replace every value of a field: fasthttp's Set alone replaces only the
+// first of repeated fields. A field that is there at most once (nearly always) is set in place under its canonical
+// name, one normalisation and one scan; a repeated field, a field fasthttp keeps apart (Content-Type, Set-Cookie,
+// …) and an announced trailer take the general path, delete then add, which normalises and scans twice (≈ 7× the
+// cost).
+func (e *exchange) setRequestField(name, value []byte) {
+	h := &e.r.Ctx.Request.Header
+	canon := e.canonicalName(name)
+	if requestSpecial(canon) || e.announced(true, canon) || len(h.PeekAll(string(canon))) > 1 {
+		h.DelBytes(name)
+		h.AddBytesKV(name, value)
+	} else {
+		h.SetCanonical(canon, value)
+	}
+}
+
+func (e *exchange) setResponseField(name, value []byte) {
+	h := &e.r.Ctx.Response.Header
+	canon := e.canonicalName(name)
+	if responseSpecial(canon) || e.announced(false, canon) || e.responseRepeats(canon) {
+		h.DelBytes(name)
+		h.AddBytesKV(name, value)
+	} else {
+		h.SetCanonical(canon, value)
+	}
 }
 
 // canonicalName returns name as fasthttp stores it (a validated token: the first letter and every letter after a
@@ -434,8 +443,7 @@ func (e *exchange) replayPreNext(backendFailed bool) {
 		name, value := e.preNextBytes[o.start:o.mid], e.preNextBytes[o.mid:o.end]
 		switch o.op {
 		case 's':
-			h.DelBytes(name)
-			h.AddBytesKV(name, value)
+			e.setResponseField(name, value)
 		case 'a':
 			h.AddBytesKV(name, value)
 		case 'r':

@@ -196,6 +196,17 @@ var headerCases = []testCase{
 			wantStrings(t, "client X-Backend", got.Header.Values("X-Backend"), []string{"yes"})
 			wantEqual(t, "client body", string(got.Body), "from backend")
 		}},
+	{"a response header set before next replaces every line of it the backend sends", nil,
+		func(t *testing.T, h Harness) {
+			must(t, "SetHeader", h.Exchange().SetHeader(abi.HeaderResponse, []byte("VARY"), []byte("*")))
+			must(t, "SetHeader", h.Exchange().SetHeader(abi.HeaderResponse, []byte("x-backend"), []byte("gateway")))
+			resp := backendResponse()
+			resp.Header["Vary"] = []string{"Origin", "Accept"}
+			h.Next(resp)
+			got := h.Client()
+			wantStrings(t, "client Vary", got.Header.Values("Vary"), []string{"*"})
+			wantStrings(t, "client X-Backend", got.Header.Values("X-Backend"), []string{"gateway"})
+		}},
 	{"response headers after next are the backend's and can change", nil, func(t *testing.T, h Harness) {
 		h.Next(backendResponse())
 		ex := h.Exchange()
