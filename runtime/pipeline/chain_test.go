@@ -350,3 +350,53 @@ func TestPluginTrailers(t *testing.T) {
 		t.Fatalf("response trailer not set: %s", ctx.Response.Header.String())
 	}
 }
+
+// TestInFlightCountsServingRequests: a stage with plugins to release counts the requests it is serving (the runtime
+// closes a replaced stage when the count reaches zero); one without does not count at all.
+func TestInFlightCountsServingRequests(t *testing.T) {
+	for _, withClosers := range []bool{true, false} {
+		entered, release := make(chan struct{}), make(chan struct{})
+		block := funcPlugin{req: func(abi.Exchange) (bool, uint32) {
+			close(entered)
+			<-release
+			return true, 0
+		}}
+		segs, _ := router.ParsePath("/hello")
+		body, _ := ctxvar.Parse("hi", segs)
+		rb := router.NewBuilder[*Route]()
+		_ = rb.Add("GET", "/hello", NewMockRoute("GET", "/hello", 200, nil, body).WithPlugins(segs,
+			[]Binding{binding("block", abi.PhaseRequest, block)}))
+		s := NewStage("svc00001", "test", 1, rb.Build(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if withClosers {
+			s.SetClosers([]abi.Closer{closerFunc(func() error { return nil })})
+		}
+		var ctx fasthttp.RequestCtx
+		var req fasthttp.Request
+		req.SetRequestURI("/hello")
+		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5555}, nil)
+		done := make(chan struct{})
+		go func() {
+			r := AcquireRequest(&ctx)
+			s.Serve(r, "")
+			ReleaseRequest(r)
+			close(done)
+		}()
+		<-entered
+		want := int64(0)
+		if withClosers {
+			want = 1
+		}
+		if got := s.InFlight(); got != want {
+			t.Errorf("closers %v: %d in flight while a request is served, want %d", withClosers, got, want)
+		}
+		close(release)
+		<-done
+		if got := s.InFlight(); got != 0 {
+			t.Errorf("closers %v: %d in flight after the request, want 0", withClosers, got)
+		}
+	}
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }

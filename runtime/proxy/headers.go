@@ -169,7 +169,6 @@ func StripResponse(h *fasthttp.ResponseHeader) {
 	for _, name := range hopByHop {
 		h.Del(name)
 	}
-	h.ResetConnectionClose()
 }
 
 // isHopByHop reports whether a field name (any case) is one of hopByHop.
