@@ -364,25 +364,11 @@ func writeFixedTable(b *strings.Builder, rows []fixedRow) {
 }
 
 func readFixed(name string) ([]fixedRow, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var rows []fixedRow
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), "\t")
-		if len(fs) < 11 || fs[0] == "round" {
-			continue
-		}
-		num := func(i int) float64 { v, _ := strconv.ParseFloat(fs[i], 64); return v }
-		round, _ := strconv.Atoi(fs[0])
-		rows = append(rows, fixedRow{round: round, target: fs[1], rate: num(2), requests: num(3), errs: num(4),
-			late: num(5), p50: num(6), p90: num(7), p99: num(8), p999: num(9), max: num(10), steal: optional(fs, 11),
-			backendPerReq: optional(fs, 12)})
-	}
-	return rows, sc.Err()
+	return readTSV(name, 11, func(f fields) fixedRow {
+		return fixedRow{round: f.round(), target: f[1], rate: f.num(2), requests: f.num(3), errs: f.num(4),
+			late: f.num(5), p50: f.num(6), p90: f.num(7), p99: f.num(8), p999: f.num(9), max: f.num(10),
+			steal: f.num(11), backendPerReq: f.num(12)}
+	})
 }
 
 func yesNo(ok bool) string {
@@ -403,33 +389,43 @@ func median(xs []float64) float64 {
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
-// optional parses field i of fs, 0 when the file predates it.
-func optional(fs []string, i int) float64 {
-	if i >= len(fs) {
+// fields are the tab-separated fields of one line of a measurements file.
+type fields []string
+
+// num parses field i, 0 when the file predates it (older files have fewer columns).
+func (f fields) num(i int) float64 {
+	if i >= len(f) {
 		return 0
 	}
-	v, _ := strconv.ParseFloat(fs[i], 64)
+	v, _ := strconv.ParseFloat(f[i], 64)
 	return v
 }
 
-func read(name string) ([]row, error) {
-	f, err := os.Open(name)
+func (f fields) round() int { r, _ := strconv.Atoi(f[0]); return r }
+
+// readTSV parses the lines of a measurements file that have at least minFields fields, skipping its header line.
+func readTSV[R any](name string, minFields int, parse func(fields) R) ([]R, error) {
+	file, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
+	defer file.Close()
+	var rows []R
+	sc := bufio.NewScanner(file)
 	for sc.Scan() {
-		fs := strings.Split(sc.Text(), "\t")
-		if len(fs) < 13 || fs[0] == "round" {
+		fs := fields(strings.Split(sc.Text(), "\t"))
+		if len(fs) < minFields || fs[0] == "round" {
 			continue
 		}
-		num := func(i int) float64 { v, _ := strconv.ParseFloat(fs[i], 64); return v }
-		round, _ := strconv.Atoi(fs[0])
-		rows = append(rows, row{round: round, target: fs[1], scenario: fs[2], rps: num(3), p50: num(4), p99: num(5),
-			cpuPerReq: num(6), util: num(7), rssKiB: num(8), non2xx: num(9), sockErr: num(10), upConns: num(11),
-			requests: num(12), steal: optional(fs, 13), backendPerReq: optional(fs, 14)})
+		rows = append(rows, parse(fs))
 	}
 	return rows, sc.Err()
+}
+
+func read(name string) ([]row, error) {
+	return readTSV(name, 13, func(f fields) row {
+		return row{round: f.round(), target: f[1], scenario: f[2], rps: f.num(3), p50: f.num(4), p99: f.num(5),
+			cpuPerReq: f.num(6), util: f.num(7), rssKiB: f.num(8), non2xx: f.num(9), sockErr: f.num(10),
+			upConns: f.num(11), requests: f.num(12), steal: f.num(13), backendPerReq: f.num(14)}
+	})
 }
