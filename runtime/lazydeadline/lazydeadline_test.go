@@ -8,36 +8,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/portico-gateway/portico/runtime/internal/loopback"
 )
 
 // pair returns a lazy client connection and the raw server side of a loopback TCP connection.
 func pair(t testing.TB) (*Conn, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	raw, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, ok := <-accepted
-	if !ok {
-		t.Fatal("accept failed")
-	}
-	c := Wrap(raw)
-	t.Cleanup(func() { c.Close(); peer.Close() })
-	return c, peer
+	client, server := loopback.Pair(t)
+	return Wrap(client), server
 }
 
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }

@@ -12,38 +12,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portico-gateway/portico/runtime/internal/loopback"
 )
 
 // pair returns a wrapped client connection and the server side of a loopback TCP connection.
 func pair(t testing.TB) (*Conn, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			accepted <- nil
-			return
-		}
-		accepted <- c
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
-	wrapped, ok := Wrap(c).(*Conn)
+	client, server := loopback.Pair(t)
+	wrapped, ok := Wrap(client).(*Conn)
 	if !ok {
-		t.Fatalf("Wrap(%T) did not wrap", c)
+		t.Fatalf("Wrap(%T) did not wrap", client)
 	}
-	t.Cleanup(func() { wrapped.Close(); server.Close() })
 	return wrapped, server
 }
 
