@@ -60,15 +60,23 @@ type Source interface {
 }
 
 // Template is a parsed template: literal text and variable references in order.
+//
+// It is laid out for expansion from cold memory (one template per route, most routes out of cache): the parts of a
+// template of up to two (a literal and a variable, the usual backend path) are held inline, literals are slices of
+// the raw text, and a part carries what expanding a path variable needs, so expansion reads one object and the raw
+// text rather than a chain of small ones.
 type Template struct {
-	raw   string
-	parts []part
+	raw    string
+	parts  []part
+	inline [2]part
 }
 
 type part struct {
-	lit  []byte
-	v    *Var
-	name []byte // the variable's full name ("request.path.id"), for lookups through a plugin Exchange
+	lit   string // for a literal: a slice of raw
+	v     *Var   // nil for a literal
+	kind  Kind   // v.Kind and v.Index, copied so path variables expand without reading v
+	index int32
+	name  []byte // the variable's full name ("request.path.id"), for lookups through a plugin Exchange
 }
 
 // Error says what is wrong with a template; Field-aware callers wrap it.
@@ -83,17 +91,18 @@ func (e *Error) Error() string { return fmt.Sprintf("template %q: %s", e.Templat
 // (including those of its ancestors: the full path). A variable not declared in scope is an error.
 func Parse(s string, scope []router.Segment) (*Template, error) {
 	t := &Template{raw: s}
+	t.parts = t.inline[:0]
 	rest := s
 	for {
 		i := strings.Index(rest, "${")
 		if i < 0 {
 			if rest != "" {
-				t.parts = append(t.parts, part{lit: []byte(rest)})
+				t.parts = append(t.parts, part{lit: rest})
 			}
 			break
 		}
 		if i > 0 {
-			t.parts = append(t.parts, part{lit: []byte(rest[:i])})
+			t.parts = append(t.parts, part{lit: rest[:i]})
 		}
 		end := strings.IndexByte(rest[i:], '}')
 		if end < 0 {
@@ -104,7 +113,7 @@ func Parse(s string, scope []router.Segment) (*Template, error) {
 		if err != nil {
 			return nil, &Error{Template: s, Reason: err.Error()}
 		}
-		t.parts = append(t.parts, part{v: v, name: []byte(name)})
+		t.parts = append(t.parts, part{v: v, kind: v.Kind, index: int32(v.Index), name: []byte(name)})
 		rest = rest[i+end+1:]
 	}
 	return t, nil
@@ -194,11 +203,11 @@ func (t *Template) Append(dst []byte, src Source, esc Escape) []byte {
 			continue
 		}
 		var val []byte
-		switch p.v.Kind {
+		switch p.kind {
 		case ClientIP:
 			val = src.ClientIP()
 		case PathVar, PathGreedy:
-			val = src.PathParam(p.v.Index)
+			val = src.PathParam(int(p.index))
 		case Header:
 			val = src.RequestHeader(p.v.key)
 		case Query:
@@ -210,7 +219,7 @@ func (t *Template) Append(dst []byte, src Source, esc Escape) []byte {
 		case ServiceID:
 			val = src.ServiceID()
 		}
-		dst = appendEscaped(dst, val, esc, p.v.Kind == PathGreedy)
+		dst = appendEscaped(dst, val, esc, p.kind == PathGreedy)
 	}
 	return dst
 }
