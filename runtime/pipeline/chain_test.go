@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 
@@ -400,3 +401,18 @@ func TestInFlightCountsServingRequests(t *testing.T) {
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
+
+// TestRouteHotFieldsFitOneCacheLine keeps what every request reads of its route (the plugin bindings and the HTTP
+// backend) within the route's first 64 bytes: with many routes most are out of cache, and each extra line is a miss.
+func TestRouteHotFieldsFitOneCacheLine(t *testing.T) {
+	var r Route
+	for name, end := range map[string]uintptr{
+		"request":  unsafe.Offsetof(r.request) + unsafe.Sizeof(r.request),
+		"response": unsafe.Offsetof(r.response) + unsafe.Sizeof(r.response),
+		"http":     unsafe.Offsetof(r.http) + unsafe.Sizeof(r.http),
+	} {
+		if end > 64 {
+			t.Errorf("Route.%s ends at byte %d, past the first cache line", name, end)
+		}
+	}
+}

@@ -61,16 +61,19 @@ func NewStage(serviceID, name string, deploymentID int64, routes *router.Router[
 }
 
 // Route is one compiled (path, method) with its plugin chain and backend.
+//
+// The fields every request reads come first and the HTTP backend is held by value: with many routes, each request
+// touches a route that is likely out of cache, and these 64 bytes are then one cache line instead of three objects.
 type Route struct {
-	Path   string
-	Method string
-	http   *httpBackend
-	mock   *mockBackend
-	vars   []router.Segment // the path's variables, in order: params index → name
 	// request are the request-phase bindings in order (path plugins from the root down, then method plugins);
 	// response the response-phase ones.
 	request  []Binding
 	response []Binding
+	http     httpBackend // target is nil for a custom-response route
+	mock     *mockBackend
+	vars     []router.Segment // the path's variables, in order: params index → name
+	Path     string
+	Method   string
 }
 
 // WithPlugins returns r with its path's variable segments and its plugin bindings set (at deploy time).
@@ -109,7 +112,7 @@ type mockHeader struct {
 
 // NewHTTPRoute returns a route that forwards to target + path (a template whose variables are bound to the route).
 func NewHTTPRoute(method, path string, target *proxy.Target, backendPath *ctxvar.Template) *Route {
-	return &Route{Path: path, Method: method, http: &httpBackend{target: target, path: backendPath}}
+	return &Route{Path: path, Method: method, http: httpBackend{target: target, path: backendPath}}
 }
 
 // MockHeader is a custom-response header with its value template.
@@ -190,10 +193,10 @@ func (route *Route) serve(s *Stage, r *Request) {
 	isError := false
 	if !answered {
 		switch {
+		case route.http.target != nil:
+			isError = !route.http.serve(s, r)
 		case route.mock != nil:
 			route.mock.serve(r)
-		case route.http != nil:
-			isError = !route.http.serve(s, r)
 		}
 		if len(ex.preNext) > 0 || len(ex.preNextBody) > 0 || ex.preNextStatus != 0 {
 			ex.replayPreNext(isError)
