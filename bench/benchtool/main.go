@@ -93,10 +93,12 @@ func main() {
     stages:
       - { name: "", backendUrl: %q }
 `, be)
-	// many routes: /rNNNN/{proxy+}, the same per-route work as bare, only the table is larger.
+	// many routes: /rNNNN/{proxy+}, the same per-route work as bare, only the table is larger. Each route has its own
+	// backend path template, as routes of a real API do, and the backend sees the same paths as in the one-route
+	// baseline (which forwards "/rNNNN/items/N" as it is).
 	fmt.Fprintf(&b, "  - id: benchroutes\n    name: bench-routes\n    resources:\n")
 	for i := 0; i < *routes; i++ {
-		fmt.Fprintf(&b, "      /r%04d/{proxy+}:\n        methods:\n          ANY: { backend: { type: http, path: \"/${request.path.proxy+}\" } }\n", i)
+		fmt.Fprintf(&b, "      /r%04d/{proxy+}:\n        methods:\n          ANY: { backend: { type: http, path: \"/r%04d/${request.path.proxy+}\" } }\n", i, i)
 	}
 	fmt.Fprintf(&b, "    stages:\n      - { name: \"\", backendUrl: %q }\n", be)
 	// deploy under load: a separate service redeployed every second.
