@@ -2,6 +2,7 @@ package router
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"reflect"
@@ -12,11 +13,21 @@ import (
 
 // fuzzRoutes is testRoutes plus a variable at the root, so that backtracking can climb all the way up, and a ninth
 // static at the root, so that the root's static children are looked up through a map rather than scanned.
-var fuzzRoutes = append(slices.Clip(testRoutes),
+var fuzzRoutes = append(append(slices.Clip(testRoutes),
 	[2]string{"GET", "/{top}/y"},
 	[2]string{"PATCH", "/{top}/x/{rest+}"},
 	[2]string{"HEAD", "/zzz/{id}"},
-)
+), wideLevel()...)
+
+// wideLevel makes the root wider than smallStatic, so the reference comparisons also go through a wide level's hash
+// table (and backtrack out of it: "/w3/y" matches "/{top}/y").
+func wideLevel() [][2]string {
+	var rs [][2]string
+	for i := range 12 {
+		rs = append(rs, [2]string{"GET", fmt.Sprintf("/w%d/{id}", i)})
+	}
+	return rs
+}
 
 // refResult is what the reference matcher expects from Lookup.
 type refResult struct {
@@ -176,7 +187,7 @@ func TestLookupMatchesReference(t *testing.T) {
 	p := NewParams()
 	pieces := []string{"", "a", "b", "c", "d", "e", "x", "y", "n", "m", "products", "featured", "reviews", "files",
 		"meta", "any", "intermediate", "child", "zzz", "c++", "c%2B%2b", ".", "..", "%2e", "%2E%2e", "a%2Fb", "%2F",
-		"%2F..", "...", "%", "%4", "%zz", "%41", "%C3%A9", "1", "42"}
+		"%2F..", "...", "%", "%4", "%zz", "%41", "%C3%A9", "1", "42", "w0", "w3", "w11", "w12", "w%33"}
 	methods := append(slices.Clone(slotNames[:]), "TRACE", "get")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 50000; i++ {

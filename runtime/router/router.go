@@ -1,6 +1,9 @@
 package router
 
-import "math/bits"
+import (
+	"hash/maphash"
+	"math/bits"
+)
 
 // Status is the outcome of a Lookup.
 type Status uint8
@@ -79,9 +82,9 @@ func requestSlot(m []byte) int {
 // Router matches a request method and path to a route. Routers come from Builder.Build (the zero Router is not
 // usable) and are immutable, so any number of goroutines may call Lookup concurrently.
 type Router[T any] struct {
-	tree   []byte              // the compiled resource tree; see tree.go
-	maps   []map[string]uint32 // static children of levels too wide to scan, by segment
-	routes []routeEntry[T]     // per resource: its MethodNotFound info, then one route per method in slot order
+	tree   []byte          // the compiled resource tree; see tree.go
+	seed   maphash.Seed    // of the hash tables of wide levels in tree
+	routes []routeEntry[T] // per resource: its MethodNotFound info, then one route per method in slot order
 }
 
 // routeEntry is one (path, method) and its value, or a resource's MethodNotFound info.

@@ -2,9 +2,12 @@ package router
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math/bits"
-	"strings"
 )
+
+// hash is the hash of a wide level's keys, seeded per router.
+func (r *Router[T]) hash(seg []byte) uint32 { return uint32(maphash.Bytes(r.seed, seg)) }
 
 // The compiled tree is one []byte: each node is a record, written in depth-first order, whose static children's
 // keys are stored inline right after its header. A lookup through a service's subtree therefore reads a few hundred
@@ -21,8 +24,16 @@ import (
 //	  [hParam]  uint32 offset of the {var} child
 //	  [hGreedy] uint32 offset of the {var+} child
 //	  [hRoutes] uint32 index in Router.routes of the node's MethodNotFound info, followed by its routes
-//	then, with flagMap: uint32 index in Router.maps
+//	then, with flagMap: a hash table of the static children (see below)
 //	otherwise, per static child: uint8 key length, key bytes, uint32 offset of the child
+//
+// A level too wide to scan (more than smallStatic static children, e.g. a thousand first-level paths) holds an
+// open-addressing hash table instead: uint32 mask, then mask+1 slots of (uint32 hash of the key, uint32 offset of
+// the key), a zero offset marking an empty slot; at most half the slots are used, so probing is short and always
+// ends. Each child of such a level is written as uint8 key length and key bytes immediately followed by its record,
+// so a lookup reads one slot and then the key and the child's header together: two cache lines, where a Go map
+// reads its control word, its slot and the key's bytes elsewhere before the child's record. With many routes these
+// are mostly cache misses, and they are a lookup's cost.
 const (
 	hFlags     = 0
 	hStatic    = 1
@@ -87,10 +98,20 @@ func (r *Router[T]) match(off uint32, p *Params, i, nv int) uint32 {
 func (r *Router[T]) static(off uint32, flags, n byte, seg []byte) uint32 {
 	tab := r.tree[off+headerSize:]
 	if flags&flagMap != 0 {
-		if c, ok := r.maps[le32(tab)][string(seg)]; ok {
-			return c
+		mask := le32(tab)
+		h := r.hash(seg)
+		for i := h & mask; ; i = (i + 1) & mask {
+			slot := tab[4+8*i:]
+			k := le32(slot[4:])
+			if k == 0 {
+				return noMatch
+			}
+			if le32(slot) == h {
+				if l := uint32(r.tree[k]); int(l) == len(seg) && string(r.tree[k+1:k+1+l]) == string(seg) {
+					return k + 1 + l
+				}
+			}
 		}
-		return noMatch
 	}
 	for ; n > 0; n-- {
 		l := int(tab[0])
@@ -127,13 +148,15 @@ func (r *Router[T]) compile(n *bnode[T]) uint32 {
 	}
 	r.tree = append(r.tree, h[:]...)
 
-	// Write the static table, remembering where each child's offset goes.
+	// Write the static table (inline keys, or the hash table of a wide level), remembering where each child's
+	// offset goes.
+	wide := len(keys) > smallStatic
 	patch := make([]int, len(keys))
-	var m map[string]uint32
-	if len(keys) > smallStatic {
-		r.tree = binary.LittleEndian.AppendUint32(r.tree, uint32(len(r.maps)))
-		m = make(map[string]uint32, len(keys))
-		r.maps = append(r.maps, m)
+	table := len(r.tree)
+	if wide {
+		slots := 1 << bits.Len(uint(2*len(keys)-1)) // a power of two, at least twice the keys
+		r.tree = binary.LittleEndian.AppendUint32(r.tree, uint32(slots-1))
+		r.tree = append(r.tree, make([]byte, 8*slots)...)
 	} else {
 		for i, k := range keys {
 			r.tree = append(r.tree, byte(len(k))) // static segments fit: a resource path is at most 255 bytes
@@ -142,19 +165,25 @@ func (r *Router[T]) compile(n *bnode[T]) uint32 {
 			r.tree = append(r.tree, 0, 0, 0, 0)
 		}
 	}
-	// A wide level's keys are copied into one string so that they sit together in memory, not in the caller's
-	// path strings spread over the heap.
-	var arena string
-	if m != nil {
-		arena = strings.Join(keys, "")
-	}
 	for i, k := range keys {
-		child := r.compile(n.static[k])
-		if m != nil {
-			m[arena[:len(k)]] = child
-			arena = arena[len(k):]
-		} else {
+		if !wide {
+			child := r.compile(n.static[k]) // before indexing r.tree: compiling appends to it
 			binary.LittleEndian.PutUint32(r.tree[patch[i]:], child)
+			continue
+		}
+		keyOff := uint32(len(r.tree))
+		r.tree = append(r.tree, byte(len(k)))
+		r.tree = append(r.tree, k...)
+		r.compile(n.static[k]) // its record follows the key
+		h := r.hash([]byte(k))
+		mask := le32(r.tree[table:])
+		for j := h & mask; ; j = (j + 1) & mask {
+			slot := r.tree[table+4+8*int(j):]
+			if le32(slot[4:]) == 0 {
+				binary.LittleEndian.PutUint32(slot, h)
+				binary.LittleEndian.PutUint32(slot[4:], keyOff)
+				break
+			}
 		}
 	}
 	if n.param != nil {
