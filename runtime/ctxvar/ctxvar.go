@@ -31,6 +31,7 @@ type Var struct {
 	Name  string // the path variable, header or query name
 	Index int    // for PathVar and PathGreedy: index of the variable among the route's path variables
 	key   []byte // Name as bytes, precomputed so expansion does not convert
+	full  []byte // the variable's full name ("request.path.id"), for lookups through a plugin Exchange
 }
 
 // Escape selects how a variable's value is written into its destination. Literal text is never escaped.
@@ -71,12 +72,12 @@ type Template struct {
 	inline [2]part
 }
 
+// part is 32 bytes, so a two-part template's parts share a cache line with its header.
 type part struct {
 	lit   string // for a literal: a slice of raw
 	v     *Var   // nil for a literal
 	kind  Kind   // v.Kind and v.Index, copied so path variables expand without reading v
 	index int32
-	name  []byte // the variable's full name ("request.path.id"), for lookups through a plugin Exchange
 }
 
 // Error says what is wrong with a template; Field-aware callers wrap it.
@@ -113,7 +114,8 @@ func Parse(s string, scope []router.Segment) (*Template, error) {
 		if err != nil {
 			return nil, &Error{Template: s, Reason: err.Error()}
 		}
-		t.parts = append(t.parts, part{v: v, kind: v.Kind, index: int32(v.Index), name: []byte(name)})
+		v.full = []byte(name)
+		t.parts = append(t.parts, part{v: v, kind: v.Kind, index: int32(v.Index)})
 		rest = rest[i+end+1:]
 	}
 	return t, nil
@@ -244,7 +246,7 @@ func (t *Template) AppendLookup(dst []byte, l Lookup, esc Escape) []byte {
 			// A buffer handed to an interface method escapes: a stack array would cost an allocation per call.
 			tmp = scratchPool.Get().(*[]byte)
 		}
-		val, _ := l.ContextVar(p.name, (*tmp)[:0])
+		val, _ := l.ContextVar(p.v.full, (*tmp)[:0])
 		dst = appendEscaped(dst, val, esc, p.v.Kind == PathGreedy)
 		*tmp = val[:0]
 	}
