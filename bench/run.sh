@@ -20,6 +20,9 @@
 #   FIXED_TARGETS  targets of the latency-at-the-same-load phase (fasthttp nginx portico-bare, run in that order; "" skips it)
 #   LOAD_FRACTIONS its offered loads, as fractions of nginx's median saturated RPS ("0.25 0.5"; each one a phase)
 #   FIXED_ROUNDS / FIXED_DURATION  its interleaved rounds (5) and seconds per run (3, after 1 s at the rate)
+#   PAIRS      the Portico scenario pairs measured in quick alternation ("portico-full:portico-bare
+#              portico-wasm:portico-bare portico-routes1000:portico-routes1"; "" skips them)
+#   PAIR_ROUNDS / PAIR_DURATION  rounds of each pair (20) and seconds per run (1)
 #
 # Needs: go, wrk, taskset, curl; nginx, haproxy and caddy are skipped (and said so) when not installed
 # (apt-get install -y nginx haproxy caddy wrk).
@@ -419,6 +422,47 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
+# ---- paired short runs: the ratios between Portico's own scenarios -----------------------------------------------
+# The machine's speed moves within seconds (see docs/performance.md), so a ratio of two 4-second runs a few seconds
+# apart carries that movement. Portico serves every scenario from one process, so a pair can instead alternate
+# quickly: PAIR_ROUNDS short runs of each, in A B B A order (a steady drift touches both alike), no restart between
+# them. The report divides the mean RPS of A's runs by B's, and shows the spread of the per-round ratios.
+PAIRED=$WORK/paired.tsv
+printf 'round\tpair\ttarget\trps\trequests\tsteal\n' >"$PAIRED"
+PAIRS=${PAIRS-portico-full:portico-bare portico-wasm:portico-bare portico-routes1000:portico-routes1} # "" skips
+PAIR_ROUNDS=${PAIR_ROUNDS:-20}
+PAIR_DURATION=${PAIR_DURATION:-1}
+paired_run() { # ROUND PAIR TARGET
+	local args=() out=$WORK/paired.out s0 s1 t0 t1
+	mapfile -t args < <(target_args "$3")
+	s0=$(steal_ticks) t0=$(date +%s.%N)
+	taskset -c "$LOAD_CPU" timeout $((PAIR_DURATION + 10)) wrk -t"$THREADS" -c"$CONNS" -d"${PAIR_DURATION}s" "${args[@]}" "$(target_url "$3")" >"$out"
+	s1=$(steal_ticks) t1=$(date +%s.%N)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(awk '/^Requests\/sec:/ {print $2}' "$out")" \
+		"$(awk '/requests in/ {print $1}' "$out")" \
+		"$(awk -v k=$((s1 - s0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" -v n="$(nproc)" 'BEGIN { printf "%.3f", k / hz / (b - a) / n }')" >>"$PAIRED"
+}
+for pair in $PAIRS; do
+	a=${pair%%:*} b=${pair#*:}
+	want "$a" && want "$b" || continue
+	per_pair=$((2 * PAIR_ROUNDS * (PAIR_DURATION + 1) + 2 * WARMUP))
+	if (($(left) < per_pair + 60)); then
+		log "not enough time left for the paired runs of $a and $b: skipping them"
+		continue
+	fi
+	log "paired runs: $a and $b, $PAIR_ROUNDS rounds of ${PAIR_DURATION} s each (A B B A)"
+	for t in "$a" "$b"; do
+		mapfile -t args < <(target_args "$t")
+		taskset -c "$LOAD_CPU" timeout $((WARMUP + 10)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "${args[@]}" "$(target_url "$t")" >/dev/null
+	done
+	for ((r = 1; r <= PAIR_ROUNDS; r++)); do
+		if ((r % 2)); then first=$a second=$b; else first=$b second=$a; fi
+		paired_run "$r" "$pair" "$first"
+		paired_run "$r" "$pair" "$second"
+	done
+	log "paired runs: $a / $b = $(awk -F'\t' -v p="$pair" -v a="$a" -v b="$b" '$2 == p && $3 == a {x += $4} $2 == p && $3 == b {y += $4} END { if (y > 0) printf "%.3f", x / y }' "$PAIRED")"
+done
+
 # ---- latency at the same load ----------------------------------------------------------------------------------
 # wrk's closed loop keeps 64 requests in flight, so its latency is 64 / RPS: a mirror of throughput. The latency
 # targets compare proxies at the same offered load instead: bench/loadgen sends at a fixed rate (open loop), a
@@ -500,9 +544,10 @@ ver() { "$@" 2>&1 | head -1 || true; }
 	if ((${#SKIPPED[@]} > 0)); then echo; echo "Skipped: ${SKIPPED[*]}."; fi
 } >"$WORK/meta.md"
 mkdir -p "$(dirname "$OUT")"
-"$BIN/report" -in "$ROWS" -fixed "$FIXED" -meta "$WORK/meta.md" -demo-rss-kib "$DEMO_RSS" -deploys "$DEPLOYS_OK/$DEPLOYS_FAILED" >"$WORK/latest.md"
+"$BIN/report" -in "$ROWS" -fixed "$FIXED" -paired "$PAIRED" -meta "$WORK/meta.md" -demo-rss-kib "$DEMO_RSS" -deploys "$DEPLOYS_OK/$DEPLOYS_FAILED" >"$WORK/latest.md"
 cp "$WORK/latest.md" "$OUT"
 cp "$ROWS" "${OUT%.md}.tsv"
 cp "$FIXED" "${OUT%.md}-fixed.tsv"
+cp "$PAIRED" "${OUT%.md}-paired.tsv"
 cat "$OUT"
 log "written $OUT (raw rounds: ${OUT%.md}.tsv)"

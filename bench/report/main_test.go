@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -94,5 +95,64 @@ func TestFixedTableWithoutValidRuns(t *testing.T) {
 	}
 	if !strings.Contains(out, "| Portico (bare proxy (one route)) | 200 | 300 | 400 | 500 |") {
 		t.Errorf("a proxy with a valid run:\n%s", out)
+	}
+}
+
+func TestPairedRatio(t *testing.T) {
+	rows := []pairedRow{
+		{round: 1, pair: "a:b", target: "a", rps: 90},
+		{round: 1, pair: "a:b", target: "b", rps: 100},
+		{round: 2, pair: "a:b", target: "b", rps: 200}, // the machine was twice as fast for both runs
+		{round: 2, pair: "a:b", target: "a", rps: 190},
+		{round: 3, pair: "a:b", target: "a", rps: 10}, // a round without its b run counts for nothing
+		{round: 4, pair: "a:b", target: "a", rps: 0},  // nor one whose a run failed
+		{round: 4, pair: "a:b", target: "b", rps: 100},
+		{round: 1, pair: "c:b", target: "b", rps: 1}, // another pair's runs of b are not this pair's
+		{round: 1, pair: "c:b", target: "c", rps: 1},
+	}
+	got := pairedRatio(rows, "a", "b")
+	if got.rounds != 2 || !near(got.total, 280.0/300) || !near(got.lo, 0.9) || !near(got.hi, 0.95) || !near(got.med, 0.925) {
+		t.Errorf("pairedRatio = %+v, want total 0.933 over 2 rounds, per round 0.9–0.95", got)
+	}
+	if got := pairedRatio(rows, "b", "a"); got.rounds != 0 {
+		t.Errorf("the pair is a:b, so b:a was not measured: %+v", got)
+	}
+	if got := pairedRatio(rows, "x", "b"); got.rounds != 0 {
+		t.Errorf("a pair never measured: %+v", got)
+	}
+}
+
+// TestReportPairedRunsDecide: where the paired short runs measured a target's ratio they decide "Met", and the
+// interleaved rounds' median is still shown.
+func TestReportPairedRunsDecide(t *testing.T) {
+	dir := t.TempDir()
+	rounds := filepath.Join(dir, "rounds.tsv")
+	head := "round\ttarget\tscenario\trps\tp50us\tp99us\tcpu_us_per_req\tutil\trss_kib\tnon2xx\tsockerr\tupconns\trequests\tsteal\tbackend_us_per_req\n"
+	line := func(round int, target string, rps float64) string {
+		return fmt.Sprintf("%d\t%s\t-\t%.0f\t1\t2\t20\t0.7\t1000\t0\t0\t0\t%.0f\t0\t10\n", round, target, rps, rps*4)
+	}
+	// In the rounds the WASM scenario looks at 0.80× bare and the routes at 0.90×; no paired runs of the routes.
+	data := head + line(1, "portico-bare", 100) + line(1, "portico-wasm", 80) + line(1, "portico-routes1", 100) +
+		line(1, "portico-routes1000", 90)
+	paired := filepath.Join(dir, "paired.tsv")
+	pdata := "round\tpair\ttarget\trps\trequests\tsteal\n" +
+		"1\tportico-wasm:portico-bare\tportico-wasm\t95\t104\t0\n1\tportico-wasm:portico-bare\tportico-bare\t100\t100\t0\n" +
+		"2\tportico-wasm:portico-bare\tportico-bare\t100\t100\t0\n2\tportico-wasm:portico-bare\tportico-wasm\t93\t93\t0\n"
+	for name, d := range map[string]string{rounds: data, paired: pdata} {
+		if err := os.WriteFile(name, []byte(d), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out strings.Builder
+	if err := writeReport([]string{"-in", rounds, "-paired", paired}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| one WASM plugin ≥ 0.9× bare | 0.800 (0.80–0.80) | 0.800 (0.80–0.80, 1 of 1) | 0.940 (0.940, 0.93–0.95, 2) | yes |",
+		"| 1 000 routes ≥ 0.95× one route | 0.900 (0.90–0.90) | 0.900 (0.90–0.90, 1 of 1) | — | **no** |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
 }
