@@ -131,7 +131,8 @@ func (n *bnode[T]) child(s Segment) *bnode[T] {
 // Build compiles the routes added so far into a Router. The Router shares nothing mutable with the builder, so
 // later Adds do not affect it and Build may be called again.
 func (b *Builder[T]) Build() *Router[T] {
-	r := &Router[T]{seed: maphash.MakeSeed(), routes: make([]routeEntry[T], 0, b.root.routeCount())}
+	n := b.root.routeCount()
+	r := &Router[T]{seed: maphash.MakeSeed(), infos: make([]RouteInfo, 0, n), vals: make([]T, 0, n)}
 	r.compile(b.root)
 	r.tree = append([]byte(nil), r.tree...) // drop append's spare capacity: a Router may live long
 	return r

@@ -23,7 +23,7 @@ func (r *Router[T]) hash(seg []byte) uint32 { return uint32(maphash.Bytes(r.seed
 //	  [hHas]    method slots the node has (0: the node does not match)
 //	  [hParam]  uint32 offset of the {var} child
 //	  [hGreedy] uint32 offset of the {var+} child
-//	  [hRoutes] uint32 index in Router.routes of the node's MethodNotFound info, followed by its routes
+//	  [hRoutes] uint32 index in Router.infos and .vals of the node's MethodNotFound info, followed by its routes
 //	then, with flagMap: a hash table of the static children (see below)
 //	otherwise, per static child: uint8 key length, key bytes, uint32 offset of the child
 //
@@ -137,7 +137,7 @@ func (r *Router[T]) compile(n *bnode[T]) uint32 {
 		h[hFlags] |= flagGreedy
 	}
 	if n.has != 0 {
-		binary.LittleEndian.PutUint32(h[hRoutes:], uint32(len(r.routes)))
+		binary.LittleEndian.PutUint32(h[hRoutes:], uint32(len(r.infos)))
 		r.addRoutes(n)
 	}
 	keys := n.sortedKeys()
@@ -201,16 +201,17 @@ func (r *Router[T]) compile(n *bnode[T]) uint32 {
 // counts in).
 func (r *Router[T]) addRoutes(n *bnode[T]) {
 	vars := append([]string(nil), n.vars...)
-	r.routes = append(r.routes, routeEntry[T]{info: RouteInfo{Path: n.path, Vars: vars}})
+	var none T
+	r.infos, r.vals = append(r.infos, RouteInfo{Path: n.path, Vars: vars}), append(r.vals, none)
 	for i, m := range slotNames {
 		if n.has&(1<<i) != 0 {
 			info := RouteInfo{Path: n.path, Method: m, Vars: vars}
-			r.routes = append(r.routes, routeEntry[T]{info: info, val: n.vals[i]})
+			r.infos, r.vals = append(r.infos, info), append(r.vals, n.vals[i])
 		}
 	}
 }
 
-// routeCount is how many Router.routes entries n's subtree needs, so that the slice is allocated once.
+// routeCount is how many Router.infos (and .vals) entries n's subtree needs, so that each is allocated once.
 func (n *bnode[T]) routeCount() int {
 	c := 0
 	if n.has != 0 {
