@@ -64,12 +64,22 @@ type Source interface {
 //
 // It is laid out for expansion from cold memory (one template per route, most routes out of cache): the parts of a
 // template of up to two (a literal and a variable, the usual backend path) are held inline, literals are slices of
-// the raw text, and a part carries what expanding a path variable needs, so expansion reads one object and the raw
-// text rather than a chain of small ones.
+// the raw text, and a part carries what expanding a path variable needs, so expansion reads the template and the raw
+// text rather than a chain of small objects. A Template is immutable and may be copied by value, so that an owner
+// (a route) can hold it inside its own memory.
 type Template struct {
+	n      int     // parts used in inline, when more is nil
+	inline [2]part //
+	more   []part  // the parts of a template of more than two
 	raw    string
-	parts  []part
-	inline [2]part
+}
+
+// parts returns the template's parts in order.
+func (t *Template) parts() []part {
+	if t.more != nil {
+		return t.more
+	}
+	return t.inline[:t.n]
 }
 
 // part is 32 bytes, so a two-part template's parts share a cache line with its header.
@@ -92,18 +102,18 @@ func (e *Error) Error() string { return fmt.Sprintf("template %q: %s", e.Templat
 // (including those of its ancestors: the full path). A variable not declared in scope is an error.
 func Parse(s string, scope []router.Segment) (*Template, error) {
 	t := &Template{raw: s}
-	t.parts = t.inline[:0]
+	parts := t.inline[:0] // appending moves them out of inline past two
 	rest := s
 	for {
 		i := strings.Index(rest, "${")
 		if i < 0 {
 			if rest != "" {
-				t.parts = append(t.parts, part{lit: rest})
+				parts = append(parts, part{lit: rest})
 			}
 			break
 		}
 		if i > 0 {
-			t.parts = append(t.parts, part{lit: rest[:i]})
+			parts = append(parts, part{lit: rest[:i]})
 		}
 		end := strings.IndexByte(rest[i:], '}')
 		if end < 0 {
@@ -115,8 +125,13 @@ func Parse(s string, scope []router.Segment) (*Template, error) {
 			return nil, &Error{Template: s, Reason: err.Error()}
 		}
 		v.full = []byte(name)
-		t.parts = append(t.parts, part{v: v, kind: v.Kind, index: int32(v.Index)})
+		parts = append(parts, part{v: v, kind: v.Kind, index: int32(v.Index)})
 		rest = rest[i+end+1:]
+	}
+	if len(parts) > len(t.inline) {
+		t.more = parts
+	} else {
+		t.n = len(parts)
 	}
 	return t, nil
 }
@@ -177,7 +192,7 @@ func (t *Template) String() string { return t.raw }
 
 // IsLiteral reports whether the template has no variables.
 func (t *Template) IsLiteral() bool {
-	for _, p := range t.parts {
+	for _, p := range t.parts() {
 		if p.v != nil {
 			return false
 		}
@@ -188,7 +203,7 @@ func (t *Template) IsLiteral() bool {
 // Vars lists the variables the template references.
 func (t *Template) Vars() []Var {
 	var vs []Var
-	for _, p := range t.parts {
+	for _, p := range t.parts() {
 		if p.v != nil {
 			vs = append(vs, *p.v)
 		}
@@ -198,8 +213,9 @@ func (t *Template) Vars() []Var {
 
 // Append expands the template onto dst, escaping variable values with esc.
 func (t *Template) Append(dst []byte, src Source, esc Escape) []byte {
-	for i := range t.parts {
-		p := &t.parts[i]
+	parts := t.parts()
+	for i := range parts {
+		p := &parts[i]
 		if p.v == nil {
 			dst = append(dst, p.lit...)
 			continue
@@ -236,8 +252,9 @@ type Lookup interface {
 // use it: they reach the request only through the plugin ABI.
 func (t *Template) AppendLookup(dst []byte, l Lookup, esc Escape) []byte {
 	var tmp *[]byte
-	for i := range t.parts {
-		p := &t.parts[i]
+	parts := t.parts()
+	for i := range parts {
+		p := &parts[i]
 		if p.v == nil {
 			dst = append(dst, p.lit...)
 			continue

@@ -3,6 +3,7 @@ package ctxvar
 import (
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/portico-gateway/portico/runtime/router"
 )
@@ -82,6 +83,12 @@ func TestAppend(t *testing.T) {
 			if got := string(tpl.Append(nil, src, tt.esc)); got != tt.want {
 				t.Fatalf("Append(%q) = %q, want %q", tt.tpl, got, tt.want)
 			}
+			// A copy (a route holds its backend path by value) expands alike, also once the original is gone.
+			cp := *tpl
+			*tpl = Template{}
+			if got := string(cp.Append(nil, src, tt.esc)); got != tt.want {
+				t.Fatalf("a copy of %q expands to %q, want %q", tt.tpl, got, tt.want)
+			}
 		})
 	}
 }
@@ -126,4 +133,15 @@ func FuzzTemplate(f *testing.F) {
 			t.Fatalf("header value contains CR/LF: %q", h)
 		}
 	})
+}
+
+// TestTemplatePartsFirst keeps what expanding a template of up to two parts reads (the count and the inline parts)
+// in a Template's first 72 bytes: a route holds its backend path template by value and counts on it
+// (pipeline's TestRouteHotFieldsFitTwoCacheLines).
+func TestTemplatePartsFirst(t *testing.T) {
+	var tpl Template
+	if unsafe.Offsetof(tpl.n) != 0 || unsafe.Offsetof(tpl.inline) != 8 || unsafe.Offsetof(tpl.more) != 72 {
+		t.Errorf("Template layout: n at %d, inline at %d, more at %d; want 0, 8, 72",
+			unsafe.Offsetof(tpl.n), unsafe.Offsetof(tpl.inline), unsafe.Offsetof(tpl.more))
+	}
 }

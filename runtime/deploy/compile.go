@@ -149,9 +149,9 @@ func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, 
 	return nil, compileError(where+" backend.type", "unknown backend type %q (http or mock)", m.Backend.Type)
 }
 
-// sharedParts hands out one object for equal backend targets and path templates within a stage: they are immutable,
-// and a stage of many routes on one backend then touches one target and few templates per request instead of one of
-// each per route, which keeps the request path's working set in cache as the route count grows.
+// sharedParts hands out one object for equal backend targets and path templates within a stage: they are immutable.
+// A stage of many routes on one backend then reads one target, which stays in cache, instead of one per route; a
+// template is parsed once (each route keeps a copy in its own memory, where the request reads it).
 type sharedParts struct {
 	targets   map[string]*proxy.Target
 	templates map[string]*ctxvar.Template

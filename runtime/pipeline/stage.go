@@ -62,8 +62,9 @@ func NewStage(serviceID, name string, deploymentID int64, routes *router.Router[
 
 // Route is one compiled (path, method) with its plugin chain and backend.
 //
-// The fields every request reads come first and the HTTP backend is held by value: with many routes, each request
-// touches a route that is likely out of cache, and these 64 bytes are then one cache line instead of three objects.
+// The fields every request reads come first and the HTTP backend, with its path template, is held by value: with
+// many routes, each request touches a route that is likely out of cache, and what it reads is then the route's first
+// two cache lines (and the template's text) instead of four objects in different places.
 type Route struct {
 	// request are the request-phase bindings in order (path plugins from the root down, then method plugins);
 	// response the response-phase ones.
@@ -74,6 +75,7 @@ type Route struct {
 	vars     []router.Segment // the path's variables, in order: params index → name
 	Path     string
 	Method   string
+	_        [24]byte // to 256 bytes: Go's allocator places objects of that size at multiples of 256, so on line boundaries
 }
 
 // WithPlugins returns r with its path's variable segments and its plugin bindings set (at deploy time).
@@ -95,7 +97,7 @@ func (r *Route) WithPlugins(segs []router.Segment, bindings []Binding) *Route {
 
 type httpBackend struct {
 	target *proxy.Target
-	path   *ctxvar.Template
+	path   ctxvar.Template // by value: in the route's own memory, next to what the request reads before it
 }
 
 type mockBackend struct {
@@ -112,7 +114,7 @@ type mockHeader struct {
 
 // NewHTTPRoute returns a route that forwards to target + path (a template whose variables are bound to the route).
 func NewHTTPRoute(method, path string, target *proxy.Target, backendPath *ctxvar.Template) *Route {
-	return &Route{Path: path, Method: method, http: httpBackend{target: target, path: backendPath}}
+	return &Route{Path: path, Method: method, http: httpBackend{target: target, path: *backendPath}}
 }
 
 // MockHeader is a custom-response header with its value template.
