@@ -423,3 +423,25 @@ func TestRouteHotFieldsFitTwoCacheLines(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNamesDoNotAllocate: plugins read and set fields through the exchange on every request, whatever the
+// length of their names; a name copied into a string for fasthttp's lookups was allocated past 32 bytes.
+func TestHeaderNamesDoNotAllocate(t *testing.T) {
+	var ctx fasthttp.RequestCtx
+	r := AcquireRequest(&ctx)
+	defer ReleaseRequest(r)
+	r.ex.reset(r)
+	value, dst := []byte("v"), make([]byte, 0, 64)
+	for _, name := range []string{"x-short", "x-" + strings.Repeat("long", 10)} {
+		n := []byte(name)
+		got := testing.AllocsPerRun(100, func() {
+			_ = r.ex.SetHeader(abi.HeaderRequest, n, value)
+			_ = r.ex.SetHeader(abi.HeaderResponse, n, value)
+			dst, _ = r.ex.AppendHeaderValues(abi.HeaderRequest, n, dst[:0])
+			dst, _ = r.ex.AppendHeaderValues(abi.HeaderResponse, n, dst[:0])
+		})
+		if got > 0 {
+			t.Errorf("%d-byte name: %.1f allocations per set and read, want 0", len(n), got)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 
@@ -223,7 +224,7 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 		}
 		// Not All: it parses the Cookie field into fasthttp's cookie list, which then forwards it re-serialised
 		// (quotes dropped, invalid cookies removed) instead of as the client sent it.
-		for _, v := range h.PeekAll(string(name)) {
+		for _, v := range h.PeekAll(view(name)) {
 			add(v)
 		}
 	case abi.HeaderResponse:
@@ -234,13 +235,13 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 		}
 	case abi.HeaderRequestTrailers:
 		if e.announced(true, name) {
-			for _, v := range e.r.Ctx.Request.Header.PeekAll(string(name)) {
+			for _, v := range e.r.Ctx.Request.Header.PeekAll(view(name)) {
 				add(v)
 			}
 		}
 	case abi.HeaderResponseTrailers:
 		if e.announced(false, name) {
-			for _, v := range e.r.Ctx.Response.Header.PeekAll(string(name)) {
+			for _, v := range e.r.Ctx.Response.Header.PeekAll(view(name)) {
 				add(v)
 			}
 		}
@@ -336,14 +337,14 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 }
 
 // setRequestField and setResponseField replace every value of a field: fasthttp's Set alone replaces only the
-// first of repeated fields. A field that is there at most once (nearly always) is set in place under its canonical
-// name, one normalisation and one scan; a repeated field, a field fasthttp keeps apart (Content-Type, Set-Cookie,
-// …) and an announced trailer take the general path, delete then add, which normalises and scans twice (≈ 7× the
-// cost).
+// first of repeated fields. A field that is there at most once (nearly always; counted with PeekAll, as the
+// request's All would parse its Cookie field) is set in place under its canonical name; a repeated field, a field
+// fasthttp keeps apart (Content-Type, Set-Cookie, …) and an announced trailer take the general path, delete then
+// add, which normalises and scans twice (≈ 7× the cost).
 func (e *exchange) setRequestField(name, value []byte) {
 	h := &e.r.Ctx.Request.Header
 	canon := e.canonicalName(name)
-	if requestSpecial(canon) || e.announced(true, canon) || len(h.PeekAll(string(canon))) > 1 {
+	if requestSpecial(canon) || e.announced(true, canon) || len(h.PeekAll(view(canon))) > 1 {
 		h.DelBytes(name)
 		h.AddBytesKV(name, value)
 	} else {
@@ -354,7 +355,7 @@ func (e *exchange) setRequestField(name, value []byte) {
 func (e *exchange) setResponseField(name, value []byte) {
 	h := &e.r.Ctx.Response.Header
 	canon := e.canonicalName(name)
-	if responseSpecial(canon) || e.announced(false, canon) || e.responseRepeats(canon) {
+	if responseSpecial(canon) || e.announced(false, canon) || len(h.PeekAll(view(canon))) > 1 {
 		h.DelBytes(name)
 		h.AddBytesKV(name, value)
 	} else {
@@ -362,38 +363,17 @@ func (e *exchange) setResponseField(name, value []byte) {
 	}
 }
 
-// canonicalName returns name as fasthttp stores it (a validated token: the first letter and every letter after a
-// '-' in upper case, the others in lower case), in a buffer the exchange reuses.
+// canonicalName returns name as fasthttp stores it (the first letter and every letter after a '-' in upper case, the
+// others in lower case), in a buffer the exchange reuses.
 func (e *exchange) canonicalName(name []byte) []byte {
-	b := append(e.name[:0], name...)
-	upper := true
-	for i, c := range b {
-		if upper {
-			if 'a' <= c && c <= 'z' {
-				b[i] = c - ('a' - 'A')
-			}
-		} else if 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-		upper = c == '-'
-	}
-	e.name = b
-	return b
+	e.name = fasthttp.AppendNormalizedHeaderKeyBytes(e.name[:0], name)
+	return e.name
 }
 
-// responseRepeats reports whether the response has more than one line named canon. Not PeekAll, which would
-// normalise the name again and collect the values.
-func (e *exchange) responseRepeats(canon []byte) bool {
-	n := 0
-	for k := range e.r.Ctx.Response.Header.All() {
-		if bytes.Equal(k, canon) {
-			if n++; n > 1 {
-				return true
-			}
-		}
-	}
-	return false
-}
+// view returns b as a string without copying it, for fasthttp's lookups that take a name as a string and do not
+// keep it (PeekAll copies it into its own buffer). string(b) would copy, and a name longer than 32 bytes would
+// then be allocated on every call.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // requestSpecial and responseSpecial are the fields fasthttp keeps outside its list of lines (and Set-Cookie and
 // Cookie, whose Set adds a cookie rather than replacing the field): setting one in place is not Set's meaning.
