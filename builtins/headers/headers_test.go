@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gateway/portico/internal/allocguard"
 	"github.com/portico-gateway/portico/runtime/abi"
 	"github.com/portico-gateway/portico/runtime/abi/memexchange"
 	"github.com/portico-gateway/portico/runtime/router"
@@ -104,9 +105,7 @@ func BenchmarkRequestHeader(b *testing.B) {
 
 // TestNoAllocations: the plugins run on every request of their routes, so they must not allocate.
 func TestNoAllocations(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector's sync.Pool drops items on purpose: allocation counts mean nothing")
-	}
+	allocguard.SkipUnderRace(t)
 	p := &Request{c: mustParse(t, `{"set":{"x-client-ip":"${request.clientIp}","x-gateway":"portico"},"remove":["x-drop"]}`)}
 	req := memexchange.Request{Vars: map[string]string{"request.clientIp": "203.0.113.7"}}
 	ex := memexchange.New(req)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gateway/portico/internal/allocguard"
 	"github.com/portico-gateway/portico/runtime/abi/memexchange"
 	"github.com/portico-gateway/portico/runtime/router"
 )
@@ -73,9 +74,7 @@ func BenchmarkQueryParam(b *testing.B) {
 // TestNoAllocations: the plugin runs on every request of its routes, so it must not allocate (its buffers are
 // pooled: a stack array handed to the exchange would escape).
 func TestNoAllocations(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector's sync.Pool drops items on purpose: allocation counts mean nothing")
-	}
+	allocguard.SkipUnderRace(t)
 	p := mustParse(t, `{"add":{"src":"portico","item":"${request.path.id}"}}`)
 	req := memexchange.Request{URI: "/items/42?a=1", Vars: map[string]string{"request.path.id": "42"}}
 	ex := memexchange.New(req)

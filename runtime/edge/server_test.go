@@ -12,6 +12,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gateway/portico/internal/allocguard"
 	"github.com/portico-gateway/portico/runtime/ctxvar"
 	"github.com/portico-gateway/portico/runtime/pipeline"
 	"github.com/portico-gateway/portico/runtime/proxy"
@@ -286,9 +287,7 @@ func parsedRequest(tb testing.TB) *fasthttp.Request {
 // TestProxiedRequestAllocations keeps the proxied request path (routing, forwarding fields, the backend call over a
 // kept-alive connection) free of allocations; only the test's own RequestCtx.Init allocates.
 func TestProxiedRequestAllocations(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector's sync.Pool drops items on purpose: allocation counts mean nothing")
-	}
+	allocguard.SkipUnderRace(t)
 	s := testServer(t, fastBackend(t))
 	template := parsedRequest(t)
 	var ctx fasthttp.RequestCtx

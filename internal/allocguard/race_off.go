@@ -1,5 +1,5 @@
 //go:build !race
 
-package edge
+package allocguard
 
 const raceEnabled = false

@@ -1,6 +1,0 @@
-//go:build race
-
-package headers
-
-// raceEnabled skips allocation counts under the race detector, whose sync.Pool drops items on purpose.
-const raceEnabled = true
