@@ -269,16 +269,23 @@ target_args() {
 	*) printf '%s\n' -H "Host: benchbare.localhost" ;;
 	esac
 }
+# target_headers NAME: the target's request headers as "-H value" arguments (curl and bench/loadgen take them too;
+# wrk's Lua script is left out).
+target_headers() {
+	local args=() i
+	mapfile -t args < <(target_args "$1")
+	for ((i = 0; i < ${#args[@]}; i += 2)); do
+		if [[ ${args[i]} == -H ]]; then printf '%s\n' -H "${args[i + 1]}"; fi
+	done
+}
 target_pid() { case $1 in direct) echo "${PID_OF[backend]}" ;; portico-*) echo "${PID_OF[portico]}" ;; *) echo "${PID_OF[$1]}" ;; esac; }
 
 # ---- check every target answers as expected before measuring anything --------------------------------------------
 curl_target() { # NAME PATH → headers and body
-	local name=$1 path=$2 args=() url
-	mapfile -t args < <(target_args "$name" | grep -v -e '^-s$' -e 'spread.lua')
+	local name=$1 path=$2 hs=() url
+	mapfile -t hs < <(target_headers "$name")
 	url=$(target_url "$name")
 	url=${url%/items/1}
-	local hs=() i
-	for ((i = 0; i < ${#args[@]}; i += 2)); do hs+=(-H "${args[i + 1]}"); done
 	curl -s -i --max-time 5 "${hs[@]}" "$url$path"
 }
 for t in $TARGETS; do
@@ -495,9 +502,7 @@ if ((${#FLIST[@]} > 0)) && [[ -n $RATE && $RATE -gt 0 ]]; then
 				log "not enough time left for the fixed-load round $r $t: stopping"
 				break 2
 			fi
-			mapfile -t args < <(target_args "$t" | grep -v -e '^-s$' -e 'spread.lua')
-			hs=()
-			for ((j = 0; j < ${#args[@]}; j += 2)); do hs+=(-H "${args[j + 1]}"); done
+			mapfile -t hs < <(target_headers "$t")
 			s0=$(steal_ticks) t0=$(date +%s.%N) b0=$(cpu_ticks "${PID_OF[backend]}")
 			line=$(taskset -c "$LOAD_CPU" timeout $((FIXED_DURATION + 20)) "$BIN/loadgen" -url "$(target_url "$t")" \
 				-rate "$RATE" -duration "${FIXED_DURATION}s" -warmup 1s -conns "$CONNS" "${hs[@]}")
