@@ -48,7 +48,7 @@ func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline
 	settings := newSettingsIndex(snap.Settings)
 	b := router.NewBuilder[*pipeline.Route]()
 	plugins := newPluginCompiler(c, snap)
-	shared := newSharedParts()
+	targets := targetCache{}
 	routes := 0
 	for _, res := range snap.Resources.Resources {
 		segs, err := router.ParsePath(res.Path)
@@ -73,7 +73,7 @@ func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline
 				continue // the CORS plugin's OPTIONS replaces the path's own (seed)
 			}
 			where := m.HTTPMethod + " " + res.Path
-			route, err := c.compileMethod(snap, settings, shared, res.Path, segs, m)
+			route, err := c.compileMethod(snap, settings, targets, res.Path, segs, m)
 			if err != nil {
 				plugins.closeAll()
 				return nil, err
@@ -105,12 +105,12 @@ func (c *Compiler) Compile(deploymentID int64, snap storage.Snapshot) (*pipeline
 	return st, nil
 }
 
-func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, shared *sharedParts, path string,
+func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, targets targetCache, path string,
 	segs []router.Segment, m storage.Method) (*pipeline.Route, error) {
 	where := m.HTTPMethod + " " + path
 	switch m.Backend.Type {
 	case storage.BackendHTTP:
-		tpl, err := shared.template(m.Backend.Path, segs)
+		tpl, err := ctxvar.Parse(m.Backend.Path, segs)
 		if err != nil {
 			return nil, compileError(where+" backend.path", "%v", err)
 		}
@@ -118,7 +118,7 @@ func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, 
 		if override := settings.backendURL(path, m.HTTPMethod); override != "" {
 			base = override
 		}
-		target, err := shared.target(c.Transport, base)
+		target, err := targets.get(c.Transport, base)
 		if err != nil {
 			return nil, compileError(where+" backendUrl", "%v", err)
 		}
@@ -149,49 +149,18 @@ func (c *Compiler) compileMethod(snap storage.Snapshot, settings settingsIndex, 
 	return nil, compileError(where+" backend.type", "unknown backend type %q (http or mock)", m.Backend.Type)
 }
 
-// sharedParts hands out one object for equal backend targets and path templates within a stage: they are immutable.
-// A stage of many routes on one backend then reads one target, which stays in cache, instead of one per route; a
-// template is parsed once (each route keeps a copy in its own memory, where the request reads it).
-type sharedParts struct {
-	targets   map[string]*proxy.Target
-	templates map[string]*ctxvar.Template
-	key       []byte
-}
+// targetCache hands the routes of a stage one Target per backend URL: Targets are immutable, and many routes on one
+// backend then read one Target, which stays in cache, instead of one per route.
+type targetCache map[string]*proxy.Target
 
-func newSharedParts() *sharedParts {
-	return &sharedParts{targets: make(map[string]*proxy.Target), templates: make(map[string]*ctxvar.Template)}
-}
-
-func (sp *sharedParts) target(t *proxy.Transport, base string) (*proxy.Target, error) {
-	if tg, ok := sp.targets[base]; ok {
+func (tc targetCache) get(t *proxy.Transport, base string) (*proxy.Target, error) {
+	if tg, ok := tc[base]; ok {
 		return tg, nil
 	}
 	tg, err := t.Target(base)
 	if err != nil {
 		return nil, err
 	}
-	sp.targets[base] = tg
+	tc[base] = tg
 	return tg, nil
-}
-
-// template parses s bound to the variables of segs. Two templates are the same when their text and the variables
-// they may name (kind, name and position, which fix the binding) are.
-func (sp *sharedParts) template(s string, segs []router.Segment) (*ctxvar.Template, error) {
-	key := append(sp.key[:0], s...)
-	for _, seg := range segs {
-		if seg.Kind != router.Static {
-			key = append(key, 0, byte(seg.Kind))
-			key = append(key, seg.Value...)
-		}
-	}
-	sp.key = key
-	if tpl, ok := sp.templates[string(key)]; ok {
-		return tpl, nil
-	}
-	tpl, err := ctxvar.Parse(s, segs)
-	if err != nil {
-		return nil, err
-	}
-	sp.templates[string(key)] = tpl
-	return tpl, nil
 }
