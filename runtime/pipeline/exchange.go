@@ -224,7 +224,13 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 		}
 		// Not All: it parses the Cookie field into fasthttp's cookie list, which then forwards it re-serialised
 		// (quotes dropped, invalid cookies removed) instead of as the client sent it.
-		for _, v := range h.PeekAll(view(name)) {
+		var values [][]byte
+		if abi.ValidToken(name) {
+			values = requestValues(h, e.canonicalName(name))
+		} else {
+			values = h.PeekAll(view(name)) // no field has such a name; fasthttp decides what a malformed one matches
+		}
+		for _, v := range values {
 			add(v)
 		}
 	case abi.HeaderResponse:
@@ -344,7 +350,7 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 func (e *exchange) setRequestField(name, value []byte) {
 	h := &e.r.Ctx.Request.Header
 	canon := e.canonicalName(name)
-	if requestSpecial(canon) || e.announced(true, canon) || len(h.PeekAll(view(canon))) > 1 {
+	if requestSpecial(canon) || e.announced(true, canon) || len(requestValues(h, canon)) > 1 {
 		h.DelBytes(name)
 		h.AddBytesKV(name, value)
 	} else {
@@ -355,7 +361,7 @@ func (e *exchange) setRequestField(name, value []byte) {
 func (e *exchange) setResponseField(name, value []byte) {
 	h := &e.r.Ctx.Response.Header
 	canon := e.canonicalName(name)
-	if responseSpecial(canon) || e.announced(false, canon) || len(h.PeekAll(view(canon))) > 1 {
+	if responseSpecial(canon) || e.announced(false, canon) || len(responseValues(h, canon)) > 1 {
 		h.DelBytes(name)
 		h.AddBytesKV(name, value)
 	} else {
@@ -363,11 +369,48 @@ func (e *exchange) setResponseField(name, value []byte) {
 	}
 }
 
-// canonicalName returns name as fasthttp stores it (the first letter and every letter after a '-' in upper case, the
-// others in lower case), in a buffer the exchange reuses.
+// canonicalName returns name, a valid token, as fasthttp stores a parsed field's name (the first letter and every
+// letter after a '-' in upper case, the others in lower case), in a buffer the exchange reuses. Not fasthttp's
+// AppendNormalizedHeaderKeyBytes: that one also scans the name twice for line breaks and once for bytes a name may
+// not hold, which a token has not; every header write and read passes here (TestCanonicalNameMatchesFasthttp
+// keeps the two equal on tokens).
 func (e *exchange) canonicalName(name []byte) []byte {
-	e.name = fasthttp.AppendNormalizedHeaderKeyBytes(e.name[:0], name)
-	return e.name
+	dst := e.name[:0]
+	upper := true
+	for _, c := range name {
+		if upper {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+		} else if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		upper = c == '-'
+		dst = append(dst, c)
+	}
+	e.name = dst
+	return dst
+}
+
+// requestValues and responseValues are PeekAll for a name already in canonical form: normalising is switched off
+// for the lookup, which otherwise checks and folds the name once more on every call. The fields they search were
+// stored normalised (the server and the client parse with normalising on), so the result is PeekAll's.
+func requestValues(h *fasthttp.RequestHeader, canon []byte) [][]byte {
+	normalizing := !h.DisableNormalizing()
+	values := h.PeekAll(view(canon))
+	if normalizing {
+		h.EnableNormalizing()
+	}
+	return values
+}
+
+func responseValues(h *fasthttp.ResponseHeader, canon []byte) [][]byte {
+	normalizing := !h.DisableNormalizing()
+	values := h.PeekAll(view(canon))
+	if normalizing {
+		h.EnableNormalizing()
+	}
+	return values
 }
 
 // view returns b as a string without copying it, for fasthttp's lookups that take a name as a string and do not
