@@ -20,9 +20,9 @@
 #   FIXED_TARGETS  targets of the latency-at-the-same-load phase (fasthttp nginx portico-bare, run in that order; "" skips it)
 #   LOAD_FRACTIONS its offered loads, as fractions of nginx's median saturated RPS ("0.25 0.5"; each one a phase)
 #   FIXED_ROUNDS / FIXED_DURATION  its interleaved rounds (5) and seconds per run (3, after 1 s at the rate)
-#   PAIRS      the Portico scenario pairs measured in quick alternation ("portico-full:portico-bare
+#   PAIRS      the Portico scenario pairs measured alternating on the same connections ("portico-full:portico-bare
 #              portico-wasm:portico-bare portico-routes1000:portico-routes1"; "" skips them)
-#   PAIR_ROUNDS / PAIR_DURATION  rounds of each pair (20) and seconds per run (1)
+#   PAIR_DURATION / PAIR_PHASE  seconds each pair is measured (40) and how long each phase sends to one target (250ms)
 #
 # Needs: go, wrk, taskset, curl; nginx, haproxy and caddy are skipped (and said so) when not installed
 # (apt-get install -y nginx haproxy caddy wrk).
@@ -431,45 +431,51 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-# ---- paired short runs: the ratios between Portico's own scenarios -----------------------------------------------
-# The machine's speed moves within seconds (see docs/performance.md), so a ratio of two 4-second runs a few seconds
-# apart carries that movement. Portico serves every scenario from one process, so a pair can instead alternate
-# quickly: PAIR_ROUNDS short runs of each, in A B B A order (a steady drift touches both alike), no restart between
-# them. The report divides the mean RPS of A's runs by B's, and shows the spread of the per-round ratios.
+# ---- paired runs: the ratios between Portico's own scenarios -----------------------------------------------------
+# The machine's speed moves within seconds, by up to 2× (see docs/performance.md), so a ratio of two 4-second runs a
+# few seconds apart carries that movement. Portico serves every scenario from one process on one port, so bench/
+# loadgen can alternate between the two targets of a pair on the same connections, closed loop as wrk: PAIR_PHASE
+# (250 ms) sending to A, then to B, in A B B A quads, for PAIR_DURATION seconds; a drift slower than a quad touches
+# both alike. One row per quad and target goes to the paired file; the report divides the mean RPS of A's phases by
+# B's, and shows the spread of the per-quad ratios.
 PAIRED=$WORK/paired.tsv
 printf 'round\tpair\ttarget\trps\trequests\tsteal\n' >"$PAIRED"
 PAIRS=${PAIRS-portico-full:portico-bare portico-wasm:portico-bare portico-routes1000:portico-routes1} # "" skips
-PAIR_ROUNDS=${PAIR_ROUNDS:-20}
-PAIR_DURATION=${PAIR_DURATION:-1}
-paired_run() { # ROUND PAIR TARGET
-	local args=() out=$WORK/paired.out s0 s1 t0 t1
-	mapfile -t args < <(target_args "$3")
-	s0=$(steal_ticks) t0=$(date +%s.%N)
-	taskset -c "$LOAD_CPU" timeout $((PAIR_DURATION + 10)) wrk -t"$THREADS" -c"$CONNS" -d"${PAIR_DURATION}s" "${args[@]}" "$(target_url "$3")" >"$out"
-	s1=$(steal_ticks) t1=$(date +%s.%N)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(awk '/^Requests\/sec:/ {print $2}' "$out")" \
-		"$(awk '/requests in/ {print $1}' "$out")" \
-		"$(awk -v k=$((s1 - s0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" -v n="$(nproc)" 'BEGIN { printf "%.3f", k / hz / (b - a) / n }')" >>"$PAIRED"
+PAIR_DURATION=${PAIR_DURATION:-40}
+PAIR_PHASE=${PAIR_PHASE:-250ms}
+# loadgen_target NAME PREFIX: bench/loadgen's arguments for a target (PREFIX "" for the first, "b-" for the second):
+# its URL, its headers and, for the route scenarios, the paths spread.lua spreads wrk's requests over.
+loadgen_target() {
+	local hs=() i
+	printf '%s\n' "-$2url" "$(target_url "$1")"
+	mapfile -t hs < <(target_headers "$1")
+	for ((i = 1; i < ${#hs[@]}; i += 2)); do printf '%s\n' "-$2H" "${hs[i]}"; done
+	[[ $1 == portico-routes* ]] && printf '%s\n' "-$2spread" "$ROUTES"
+	return 0
 }
 for pair in $PAIRS; do
 	a=${pair%%:*} b=${pair#*:}
 	want "$a" && want "$b" || continue
-	per_pair=$((2 * PAIR_ROUNDS * (PAIR_DURATION + 1) + 2 * WARMUP))
-	if (($(left) < per_pair + 60)); then
+	if (($(left) < PAIR_DURATION + WARMUP + 60)); then
 		log "not enough time left for the paired runs of $a and $b: skipping them"
 		continue
 	fi
-	log "paired runs: $a and $b, $PAIR_ROUNDS rounds of ${PAIR_DURATION} s each (A B B A)"
-	for t in "$a" "$b"; do
-		mapfile -t args < <(target_args "$t")
-		taskset -c "$LOAD_CPU" timeout $((WARMUP + 10)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "${args[@]}" "$(target_url "$t")" >/dev/null
-	done
-	for ((r = 1; r <= PAIR_ROUNDS; r++)); do
-		if ((r % 2)); then first=$a second=$b; else first=$b second=$a; fi
-		paired_run "$r" "$pair" "$first"
-		paired_run "$r" "$pair" "$second"
-	done
-	log "paired runs: $a / $b = $(awk -F'\t' -v p="$pair" -v a="$a" -v b="$b" '$2 == p && $3 == a {x += $4} $2 == p && $3 == b {y += $4} END { if (y > 0) printf "%.3f", x / y }' "$PAIRED")"
+	log "paired runs: $a and $b alternating every $PAIR_PHASE (A B B A) for ${PAIR_DURATION} s"
+	mapfile -t args < <(loadgen_target "$a" "" && loadgen_target "$b" b-)
+	s0=$(steal_ticks) t0=$(date +%s.%N)
+	taskset -c "$LOAD_CPU" timeout $((PAIR_DURATION + WARMUP + 30)) "$BIN/loadgen" "${args[@]}" -phase "$PAIR_PHASE" \
+		-duration "${PAIR_DURATION}s" -warmup "${WARMUP}s" -conns "$CONNS" >"$WORK/paired.out"
+	s1=$(steal_ticks) t1=$(date +%s.%N)
+	steal=$(awk -v k=$((s1 - s0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" -v n="$(nproc)" 'BEGIN { printf "%.3f", k / hz / (b - a) / n }')
+	# "quad=Q a_requests=N a_rps=R b_requests=N b_rps=R" → one row per target
+	awk -v pair="$pair" -v a="$a" -v b="$b" -v steal="$steal" '/^quad=/ {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "%s\t%s\t%s\t%s\t%s\t%s\n", v["quad"], pair, a, v["a_rps"], v["a_requests"], steal
+		printf "%s\t%s\t%s\t%s\t%s\t%s\n", v["quad"], pair, b, v["b_rps"], v["b_requests"], steal
+	}' "$WORK/paired.out" >>"$PAIRED"
+	summary=$(tail -1 "$WORK/paired.out")
+	[[ $summary == *" a_errors=0 b_errors=0 "* ]] || log "WARNING: the paired runs of $a and $b had errors"
+	log "paired runs: $a / $b: $summary"
 done
 
 # ---- latency at the same load ----------------------------------------------------------------------------------

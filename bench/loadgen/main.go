@@ -47,22 +47,72 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long to send")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "sending at the rate before measuring")
 	flag.IntVar(&cfg.conns, "conns", 64, "connections")
-	var headers headerFlags
+	var headers, headersB headerFlags
 	flag.Var(&headers, "H", "request header 'Name: value' (repeatable)")
+	spread := flag.Int("spread", 0, "send to N paths /rNNNN/items/N round-robin instead of the URL's path (as bench's spread.lua)")
+	rawURLB := flag.String("b-url", "", "alternating mode: the second target, on the same host and port as -url")
+	flag.Var(&headersB, "b-H", "alternating mode: the second target's request header (repeatable)")
+	spreadB := flag.Int("b-spread", 0, "alternating mode: -spread for the second target")
+	phase := flag.Duration("phase", 250*time.Millisecond, "alternating mode: how long each phase sends to one target")
 	flag.Parse()
-	if *rawURL == "" || cfg.rate <= 0 || cfg.conns <= 0 || cfg.duration <= 0 {
+	if *rawURL == "" || cfg.rate <= 0 || cfg.conns <= 0 || cfg.duration <= 0 || *phase <= 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	u, err := url.Parse(*rawURL)
-	if err != nil || u.Scheme != "http" {
-		log.Fatalf("loadgen: -url must be an http:// URL: %q", *rawURL)
+	u, err := parseURL(*rawURL)
+	if err != nil {
+		log.Fatalf("loadgen: -url: %v", err)
 	}
 	cfg.addr = u.Host
-	if cfg.request, err = buildRequest(u, headers); err != nil {
+	requests, err := buildRequests(u, headers, *spread)
+	if err != nil {
 		log.Fatalf("loadgen: %v", err)
 	}
-	fmt.Println(run(cfg))
+	if *rawURLB == "" {
+		cfg.request = requests[0]
+		fmt.Println(run(cfg))
+		return
+	}
+	ub, err := parseURL(*rawURLB)
+	if err != nil {
+		log.Fatalf("loadgen: -b-url: %v", err)
+	}
+	if ub.Host != u.Host {
+		log.Fatalf("loadgen: -url and -b-url must be on the same host and port (the connections alternate): %s, %s", u.Host, ub.Host)
+	}
+	requestsB, err := buildRequests(ub, headersB, *spreadB)
+	if err != nil {
+		log.Fatalf("loadgen: %v", err)
+	}
+	fmt.Println(runAlternating(alternateConfig{addr: u.Host, requests: [2][][]byte{requests, requestsB}, phase: *phase,
+		duration: cfg.duration, warmup: cfg.warmup, conns: cfg.conns}))
+}
+
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" {
+		return nil, fmt.Errorf("not an http:// URL: %q", raw)
+	}
+	return u, nil
+}
+
+// buildRequests renders the requests to send: one, or with spread n, one per path /rNNNN/items/N.
+func buildRequests(u *url.URL, headers []string, spread int) ([][]byte, error) {
+	if spread <= 0 {
+		r, err := buildRequest(u, headers)
+		return [][]byte{r}, err
+	}
+	out := make([][]byte, spread)
+	for k := range out {
+		uk := *u
+		uk.Path, uk.RawQuery = fmt.Sprintf("/r%04d/items/%d", k, k), ""
+		r, err := buildRequest(&uk, headers)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = r
+	}
+	return out, nil
 }
 
 type config struct {

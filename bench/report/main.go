@@ -61,7 +61,7 @@ func writeReport(args []string, w io.Writer) error {
 	demoRSS := fs.Float64("demo-rss-kib", 0, "RSS of `portico serve --demo` after load, KiB (0: not measured)")
 	deploys := fs.String("deploys", "", "deploys done/failed during the deploy scenario, e.g. 15/0")
 	fixedIn := fs.String("fixed", "", "latency-at-the-same-load measurements (bench/loadgen runs), TSV")
-	pairedIn := fs.String("paired", "", "paired short runs of Portico scenarios (A B B A), TSV")
+	pairedIn := fs.String("paired", "", "paired runs of Portico scenarios (one row per quad of alternating A B B A phases and target), TSV")
 	maxSteal := fs.Float64("quiet-steal", 0.05, "a run is quiet when the hypervisor's steal stayed at or under this share")
 	speedBand := fs.Float64("same-speed", 0.15, "two runs saw the same machine speed when the backend's CPU per request differed by at most this share")
 	if err := fs.Parse(args); err != nil {
@@ -155,8 +155,9 @@ func writeReport(args []string, w io.Writer) error {
 	}
 
 	// The DESIGN §7 targets, each a ratio measured inside every round; median and (min–max) over rounds. Where the
-	// paired short runs measured a ratio, they decide "Met": their runs are seconds apart instead of a round's.
-	fmt.Fprintf(&b, "\n| Target | Measured: median (min–max over rounds) | Rounds where both runs had steal ≤ %.0f %% and the same machine speed (backend µs/req within ±%.0f %%) | Paired short runs (A B B A): mean RPS of the A runs ÷ of the B runs (per-round median, min–max, rounds) | Met (the paired runs where measured, else all rounds) |\n|---|---|---|---|---|\n", 100**maxSteal, 100**speedBand)
+	// paired runs measured a ratio, they decide "Met": their phases alternate every quarter second on the same
+	// connections, where a round's runs are seconds apart.
+	fmt.Fprintf(&b, "\n| Target | Measured: median (min–max over rounds) | Rounds where both runs had steal ≤ %.0f %% and the same machine speed (backend µs/req within ±%.0f %%) | Paired runs (A and B alternating on the same connections, A B B A): mean RPS of A ÷ of B (per-quad median, min–max, quads) | Met (the paired runs where measured, else all rounds) |\n|---|---|---|---|---|\n", 100**maxSteal, 100**speedBand)
 	check := func(name, a, bb string, f func(row) float64, min, max float64) {
 		m, lo, hi, ok := ratio(a, bb, f)
 		if !ok {
@@ -397,7 +398,7 @@ func readFixed(name string) ([]fixedRow, error) {
 	})
 }
 
-// pairedRow is one short run of a paired measurement: one target of a pair in one round.
+// pairedRow is one target of a pair in one quad of a paired measurement (its round).
 type pairedRow struct {
 	round         int
 	pair, target  string
@@ -413,16 +414,15 @@ func readPaired(name string) ([]pairedRow, error) {
 	})
 }
 
-// pairedResult is the ratio of a to b over the paired short runs of the pair "a:b".
+// pairedResult is the ratio of a to b over the paired runs of the pair "a:b".
 type pairedResult struct {
-	total       float64 // requests of all a runs ÷ requests of all b runs, over the rounds with both
-	med, lo, hi float64 // per-round ratios of the requests
+	total       float64 // mean RPS of a ÷ mean RPS of b, over the rounds with both
+	med, lo, hi float64 // per-round ratios of the RPS
 	rounds      int
 }
 
-// pairedRatio divides a by b over the pair's rounds that hold a run of both: the mean RPS of a's runs over the mean
-// RPS of b's (RPS, not requests: wrk's runs last 1.0–1.1 s for one second asked), so every run weighs the same and a
-// slow second in one run moves the result as much as it moved that run.
+// pairedRatio divides a by b over the pair's rounds (quads) that hold both: the mean RPS of a over the mean RPS of b
+// (RPS, not requests, so that every round weighs the same whatever its length).
 func pairedRatio(rows []pairedRow, a, b string) pairedResult {
 	var mine []pairedRow
 	for _, r := range rows {

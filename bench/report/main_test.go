@@ -122,7 +122,7 @@ func TestPairedRatio(t *testing.T) {
 	}
 }
 
-// TestReportPairedRunsDecide: where the paired short runs measured a target's ratio they decide "Met", and the
+// TestReportPairedRunsDecide: where the paired runs measured a target's ratio they decide "Met", and the
 // interleaved rounds' median is still shown.
 func TestReportPairedRunsDecide(t *testing.T) {
 	dir := t.TempDir()
