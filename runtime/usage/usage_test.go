@@ -11,7 +11,7 @@ import (
 )
 
 // clock is a settable test clock.
-type clock struct{ ns atomic.Int64 }
+type clock struct{ ns, reads atomic.Int64 }
 
 func newClock(t time.Time) *clock {
 	c := &clock{}
@@ -19,7 +19,7 @@ func newClock(t time.Time) *clock {
 	return c
 }
 
-func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) now() time.Time          { c.reads.Add(1); return time.Unix(0, c.ns.Load()).UTC() }
 func (c *clock) set(t time.Time)         { c.ns.Store(t.UnixNano()) }
 func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
@@ -138,6 +138,15 @@ func TestCheckDecisions(t *testing.T) {
 	}
 	if g.Stage("shop", "test") != test {
 		t.Fatal("stage handles are not interned")
+	}
+	// The fixture's plan has neither an RPS limit nor a quota: allowing a key under it needs no clock (a read is
+	// ≈ 50 ns on the request path).
+	before := c.reads.Load()
+	if r := check(g, test, "p1"); r.Decision != Allowed {
+		t.Fatalf("got %v", r.Decision)
+	}
+	if n := c.reads.Load() - before; n != 0 {
+		t.Errorf("a key under a plan without limits read the clock %d times", n)
 	}
 }
 
