@@ -75,9 +75,7 @@ func runAlternating(cfg alternateConfig) alternateResult {
 		wg sync.WaitGroup
 	)
 	for k := range cfg.conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			w := worker{addr: cfg.addr}
 			defer w.close()
 			counts := make([][2]int, quads)
@@ -114,7 +112,7 @@ func runAlternating(cfg alternateConfig) alternateResult {
 			res.errors[0] += errors[0]
 			res.errors[1] += errors[1]
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	return res

@@ -14,6 +14,9 @@
 // lag_* fields give how far behind schedule requests were sent.
 //
 // Output, one line: "requests=N errors=E late=L rate=R p50=µs p90=µs p99=µs p999=µs max=µs lag_p50=µs lag_p99=µs".
+//
+// With -b-url it runs the alternating mode instead (alternate.go): closed loop, the same connections switching
+// between two targets every -phase, for the paired ratios between two scenarios of one gateway.
 package main
 
 import (
@@ -156,9 +159,7 @@ func run(cfg config) result {
 		wg sync.WaitGroup
 	)
 	for k := range cfg.conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			w := worker{addr: cfg.addr, request: cfg.request}
 			defer w.close()
 			own := result{latencies: make([]int64, 0, perConn), lags: make([]int64, 0, perConn)}
@@ -191,7 +192,7 @@ func run(cfg config) result {
 			res.errors += own.errors
 			res.late += own.late
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	slices.Sort(res.latencies)
