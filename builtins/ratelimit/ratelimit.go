@@ -1,5 +1,5 @@
-// Package ratelimit is the rate-limit built-in plugin (type "rate-limit", the stage setting "rateLimit"): token
-// buckets from golang.org/x/time/rate, one per binding or one per value of a request key, and 429 beyond them.
+// Package ratelimit is the rate-limit built-in plugin (type "rate-limit", the stage setting "rateLimit"): lock-free
+// token buckets (see bucket), one per binding or one per value of a request key, and 429 beyond them.
 //
 // Decisions:
 //   - Token bucket: rps tokens a second, burst tokens at most (burst defaults to rps, so "rps: 5" lets 5 requests
@@ -8,9 +8,9 @@
 //     setting limits the whole stage and a method's setting that method); "ip" the client IP; "header" the named
 //     request header's values; "pathVariable" a path variable declared on the binding's path (checked at save
 //     time). A request whose key is missing is not limited, as the seed says.
-//   - Bounded memory: see table — a bucket is dropped after IdleTTL without requests (and only once it has
-//     refilled), at most MaxKeys per binding, and a full table evicts the least recently used of a sample. Buckets
-//     live as long as the deployment: a redeploy starts afresh.
+//   - Bounded memory: see table — a bucket is dropped once it has been full again for IdleTTL, at most MaxKeys
+//     per binding, and a full table evicts, of a sample, the bucket that was full again first. Buckets live as
+//     long as the deployment: a redeploy starts afresh.
 //   - Over the limit: 429 "rate_limited" with Retry-After (seconds until a request would pass, at least 1) and the
 //     IETF draft headers RateLimit-Limit (burst), RateLimit-Remaining (0) and RateLimit-Reset (seconds until the
 //     bucket is full again).
@@ -22,13 +22,10 @@ package ratelimit
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/portico-gateway/portico/builtins/reply"
 	"github.com/portico-gateway/portico/runtime/abi"
@@ -202,24 +199,24 @@ func validToken(s string) bool {
 // Plugin is a compiled rate-limit binding; its buckets are shared by every route the binding applies to.
 type Plugin struct {
 	c      *compiled
-	rps    float64
-	burst  float64
-	single *rate.Limiter // kindNone
-	table  *table        // the other kinds
+	limits limits
+	single *bucket // kindNone
+	table  *table  // the other kinds
 	now    func() time.Time
+	epoch  time.Time // bucket times are nanoseconds since epoch: monotonic, immune to wall-clock steps
 
 	limitValue []byte // RateLimit-Limit
 	message    string // the 429 message
 }
 
 func newPlugin(c *compiled, now func() time.Time, maxKeys int) *Plugin {
-	p := &Plugin{c: c, rps: float64(c.rps), burst: float64(c.burst), now: now,
+	p := &Plugin{c: c, limits: newLimits(c.rps, c.burst), now: now, epoch: now(),
 		limitValue: strconv.AppendInt(nil, int64(c.burst), 10),
 		message:    fmt.Sprintf("too many requests: the limit is %d per second", c.rps)}
 	if c.kind == kindNone {
-		p.single = rate.NewLimiter(rate.Limit(c.rps), c.burst)
+		p.single = new(bucket)
 	} else {
-		p.table = newTable(rate.Limit(c.rps), c.burst, maxKeys)
+		p.table = newTable(maxKeys)
 	}
 	return p
 }
@@ -234,9 +231,9 @@ var (
 
 // HandleRequest takes a token from the request's bucket, or answers 429.
 func (p *Plugin) HandleRequest(ex abi.Exchange) (bool, uint32) {
-	now := p.now()
-	lim := p.single
-	if lim == nil {
+	now := int64(p.now().Sub(p.epoch))
+	b := p.single
+	if b == nil {
 		s := getScratch()
 		key, ok := p.appendKey(ex, s.buf[:0])
 		s.keep(key)
@@ -244,23 +241,21 @@ func (p *Plugin) HandleRequest(ex abi.Exchange) (bool, uint32) {
 			s.release()
 			return true, 0 // no key, no limit (seed)
 		}
-		lim = p.table.limiter(key, now)
+		b = p.table.bucket(key, now)
 		s.release()
 	}
-	if lim.AllowN(now, 1) {
-		tokens := lim.TokensAt(now)
-		return true, packCtx(int(tokens), p.resetSeconds(tokens))
+	allowed, wait := p.limits.take(b, now)
+	if allowed {
+		return true, packCtx(p.limits.remaining(wait), ceilSeconds(wait))
 	}
-	tokens := lim.TokensAt(now)
-	retry := math.Ceil((1 - tokens) / p.rps)
 	s := getScratch()
-	b := strconv.AppendInt(s.buf[:0], int64(max(retry, 1)), 10)
-	_ = ex.SetHeader(abi.HeaderResponse, hRetryAfter, b)
+	v := strconv.AppendInt(s.buf[:0], max(ceilSeconds(p.limits.retryAfter(wait)), 1), 10)
+	_ = ex.SetHeader(abi.HeaderResponse, hRetryAfter, v)
 	_ = ex.SetHeader(abi.HeaderResponse, hLimit, p.limitValue)
 	_ = ex.SetHeader(abi.HeaderResponse, hRemaining, vZero)
-	b = strconv.AppendInt(b[:0], int64(p.resetSeconds(tokens)), 10)
-	_ = ex.SetHeader(abi.HeaderResponse, hReset, b)
-	s.keep(b)
+	v = strconv.AppendInt(v[:0], ceilSeconds(wait), 10)
+	_ = ex.SetHeader(abi.HeaderResponse, hReset, v)
+	s.keep(v)
 	s.release()
 	reply.Error(ex, 429, CodeRateLimited, p.message)
 	return false, 0
@@ -299,11 +294,6 @@ func (p *Plugin) appendKey(ex abi.Exchange, dst []byte) ([]byte, bool) {
 	return dst, false
 }
 
-// resetSeconds is how long the bucket takes to refill completely, in whole seconds rounded up.
-func (p *Plugin) resetSeconds(tokens float64) int {
-	return int(math.Ceil((p.burst - tokens) / p.rps))
-}
-
 // reqCtx packing for HandleResponse: bit 31 marks a counted request, bits 17–30 hold the reset seconds (clamped
 // to 16383, reached only when burst/rps exceeds 4.5 hours) and bits 0–16 the remaining tokens (burst ≤ 100000 <
 // 2^17).
@@ -313,7 +303,7 @@ const (
 	maxReset     = 1<<14 - 1
 )
 
-func packCtx(remaining, reset int) uint32 {
+func packCtx(remaining, reset int64) uint32 {
 	return ctxCounted | uint32(min(reset, maxReset))<<remainingBit | uint32(min(max(remaining, 0), 1<<remainingBit-1))
 }
 

@@ -223,7 +223,10 @@ func TestNoneIsOneBucket(t *testing.T) {
 }
 
 func TestCtxPacking(t *testing.T) {
-	for _, c := range []struct{ remaining, reset, wantRem, wantReset int }{
+	for _, c := range []struct {
+		remaining, reset   int64
+		wantRem, wantReset int
+	}{
 		{0, 0, 0, 0}, {100000, 16383, 100000, 16383}, {5, 99999, 5, 16383}, {-1, 1, 0, 1}, {1 << 20, 1, 1<<17 - 1, 1},
 	} {
 		rc := packCtx(c.remaining, c.reset)

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/portico-gateway/portico/runtime/abi/memexchange"
 )
 
@@ -40,17 +38,24 @@ func TestTableBounded(t *testing.T) {
 	}
 }
 
-// TestTableExpires: buckets idle for IdleTTL are dropped by later inserts; a bucket in use stays, with its count.
+// TestTableExpires: buckets that have been full again for IdleTTL are dropped by later inserts; a bucket in use
+// stays, with its count, and so does one that is idle but not yet full again.
 func TestTableExpires(t *testing.T) {
 	clk := newClock()
 	p := mustPlugin(t, `{"rps":10,"burst":10,"key":{"type":"ip"}}`, "/", clk.now, MaxKeys)
+	slow := mustPlugin(t, `{"rps":1,"burst":100,"key":{"type":"ip"}}`, "/", clk.now, MaxKeys)
 	req := fromIP("")
 	ex := memexchange.New(req)
 	for i := range 200 {
 		req.Vars["request.clientIp"] = "old-" + strconv.Itoa(i)
-		hit(p, ex, req)
+		hit(p, ex, req) // one token: full again 100 ms later
+		hit(slow, ex, req)
 	}
-	clk.advance(IdleTTL)
+	req.Vars["request.clientIp"] = "slow"
+	for range 100 {
+		hit(slow, ex, req) // empty: full again 100 s later
+	}
+	clk.advance(IdleTTL + 100*time.Millisecond)
 	req.Vars["request.clientIp"] = "kept"
 	for range 10 {
 		hit(p, ex, req) // the bucket is empty now, and the clock stands still
@@ -61,22 +66,31 @@ func TestTableExpires(t *testing.T) {
 		}
 		req.Vars["request.clientIp"] = "new-" + strconv.Itoa(i)
 		hit(p, ex, req)
+		hit(slow, ex, req)
 	}
 	req.Vars["request.clientIp"] = "kept"
 	if hit(p, ex, req) {
 		t.Fatal("a bucket in use was dropped with the idle ones")
 	}
+	s := slow.table.shardOf([]byte("slow"))
+	s.mu.RLock()
+	_, kept := s.m["slow"]
+	s.mu.RUnlock()
+	if !kept {
+		t.Fatal("a bucket that was not full again yet was dropped")
+	}
 }
 
-// TestEvictsLeastRecentlySeen: at its bound, a shard gives up the sampled bucket seen longest ago.
-func TestEvictsLeastRecentlySeen(t *testing.T) {
-	clk := newClock()
-	tb := newTable(1, 10, 2*shardCount) // two buckets a shard
-	tb.limiter([]byte("old"), clk.now())
+// TestEvictsFullestBucket: at its bound, a shard gives up the sampled bucket that was full again first (here the
+// one used longest ago).
+func TestEvictsFullestBucket(t *testing.T) {
+	lim := newLimits(1, 10)
+	tb := newTable(2 * shardCount) // two buckets a shard
+	lim.take(tb.bucket([]byte("old"), 0), 0)
 	s := tb.shardOf([]byte("old"))
-	clk.advance(10 * time.Second)
-	recent := &bucket{lim: rate.NewLimiter(1, 10)}
-	recent.seen.Store(int64(clk.now().Sub(tb.epoch)))
+	now := int64(10 * time.Second)
+	recent := new(bucket)
+	lim.take(recent, now)
 	s.mu.Lock()
 	s.m["recent"] = recent // the shard is now at its bound
 	s.mu.Unlock()
@@ -86,7 +100,7 @@ func TestEvictsLeastRecentlySeen(t *testing.T) {
 			other = k
 		}
 	}
-	tb.limiter([]byte(other), clk.now())
+	tb.bucket([]byte(other), now)
 	s.mu.RLock()
 	_, oldKept := s.m["old"]
 	_, recentKept := s.m["recent"]
