@@ -225,8 +225,8 @@ func (e *exchange) AppendHeaderValues(kind abi.HeaderKind, name, dst []byte) ([]
 		// Not All: it parses the Cookie field into fasthttp's cookie list, which then forwards it re-serialised
 		// (quotes dropped, invalid cookies removed) instead of as the client sent it.
 		var values [][]byte
-		if abi.ValidToken(name) {
-			values = requestValues(h, e.canonicalName(name))
+		if canon, ok := e.canonicalToken(name); ok {
+			values = requestValues(h, canon)
 		} else {
 			values = h.PeekAll(view(name)) // no field has such a name; fasthttp decides what a malformed one matches
 		}
@@ -291,9 +291,10 @@ func (e *exchange) trailerHeader(kind abi.HeaderKind) trailerHeader {
 	return &e.r.Ctx.Response.Header
 }
 
-// checkHeaderWrite applies the phase and feature rules to a header change.
-func (e *exchange) checkHeaderWrite(kind abi.HeaderKind, name, value []byte) error {
-	if !abi.ValidToken(name) || !abi.ValidValue(value) {
+// checkHeaderWrite applies the value, phase and feature rules to a header change (the name is checked by
+// canonicalToken, which every write takes first).
+func (e *exchange) checkHeaderWrite(kind abi.HeaderKind, value []byte) error {
+	if !abi.ValidValue(value) {
 		return abi.ErrInvalid
 	}
 	switch kind {
@@ -320,15 +321,19 @@ func (e *exchange) checkHeaderWrite(kind abi.HeaderKind, name, value []byte) err
 }
 
 func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
-	if err := e.checkHeaderWrite(kind, name, value); err != nil {
+	canon, ok := e.canonicalToken(name)
+	if !ok {
+		return abi.ErrInvalid
+	}
+	if err := e.checkHeaderWrite(kind, value); err != nil {
 		return err
 	}
 	switch kind {
 	case abi.HeaderRequest:
 		e.reqFieldsSet |= proxy.Classify(name)
-		e.setRequestField(name, value)
+		e.setRequestField(name, canon, value)
 	case abi.HeaderResponse:
-		e.setResponseField(name, value)
+		e.setResponseField(name, canon, value)
 		e.recordPreNext('s', name, value)
 	default:
 		h := e.trailerHeader(kind)
@@ -348,9 +353,8 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 // repeated field, a field
 // fasthttp keeps apart (Content-Type, Set-Cookie, …) and an announced trailer take the general path, delete then
 // add, which normalises and scans twice (≈ 7× the cost).
-func (e *exchange) setRequestField(name, value []byte) {
+func (e *exchange) setRequestField(name, canon, value []byte) {
 	h := &e.r.Ctx.Request.Header
-	canon := e.canonicalName(name)
 	if requestSpecial(canon) || e.announced(true, canon) || len(requestValues(h, canon)) > 1 {
 		h.DelBytes(name)
 		h.AddBytesKV(name, value)
@@ -359,9 +363,8 @@ func (e *exchange) setRequestField(name, value []byte) {
 	}
 }
 
-func (e *exchange) setResponseField(name, value []byte) {
+func (e *exchange) setResponseField(name, canon, value []byte) {
 	h := &e.r.Ctx.Response.Header
-	canon := e.canonicalName(name)
 	if responseSpecial(canon) || e.announced(false, canon) || responseRepeated(h, canon) {
 		h.DelBytes(name)
 		h.AddBytesKV(name, value)
@@ -370,32 +373,44 @@ func (e *exchange) setResponseField(name, value []byte) {
 	}
 }
 
-// canonicalName returns name, a valid token, as fasthttp stores a parsed field's name (the first letter and every
-// letter after a '-' in upper case, the others in lower case), in a buffer the exchange reuses. Not fasthttp's
+// canonicalToken checks that name is a token (a valid field name) and returns it as fasthttp stores a parsed
+// field's name (the first letter and every letter after a '-' in upper case, the others in lower case), in a buffer
+// the exchange reuses: one pass for both, as every header write and read needs both. Not fasthttp's
 // AppendNormalizedHeaderKeyBytes: that one also scans the name twice for line breaks and once for bytes a name may
-// not hold, which a token has not; every header write and read passes here (TestCanonicalNameMatchesFasthttp
-// keeps the two equal on tokens).
-func (e *exchange) canonicalName(name []byte) []byte {
+// not hold (TestCanonicalTokenMatchesFasthttp keeps the two equal on tokens). Each byte's table is chosen by the
+// byte before it in name, not by the folded one, so no byte waits for the previous one's lookup ('-' folds to
+// itself, so the two are the same).
+func (e *exchange) canonicalToken(name []byte) ([]byte, bool) {
+	if len(name) == 0 {
+		return nil, false
+	}
 	if cap(e.name) < len(name) {
 		e.name = make([]byte, 0, max(64, len(name)))
 	}
 	dst := e.name[:len(name)]
-	fold := &upperASCII // the first letter, and each after a '-', in upper case
+	valid := true
+	prev := byte('-')
 	for i, c := range name {
-		c = fold[c]
-		dst[i] = c
-		fold = &lowerASCII
-		if c == '-' {
-			fold = &upperASCII
+		f := lowerToken[c]
+		if prev == '-' {
+			f = upperToken[c]
+		}
+		prev = c
+		dst[i] = f
+		if f == 0 {
+			valid = false
 		}
 	}
-	return dst
+	return dst, valid
 }
 
-// upperASCII and lowerASCII map each byte to its upper- or lower-case ASCII letter, any other byte to itself.
-var upperASCII, lowerASCII = func() (upper, lower [256]byte) {
-	for i := range 256 {
-		upper[i], lower[i] = byte(i), byte(i)
+// upperToken and lowerToken map each byte a token may hold to its upper- or lower-case ASCII letter (any other
+// token byte to itself), and every other byte to 0, which no token holds.
+var upperToken, lowerToken = func() (upper, lower [256]byte) {
+	for c := range 256 {
+		if abi.ValidToken([]byte{byte(c)}) {
+			upper[c], lower[c] = byte(c), byte(c)
+		}
 	}
 	for c := byte('a'); c <= 'z'; c++ {
 		upper[c], lower[c-'a'+'A'] = c-'a'+'A', c
@@ -496,7 +511,8 @@ func (e *exchange) replayPreNext(backendFailed bool) {
 		name, value := e.preNextBytes[o.start:o.mid], e.preNextBytes[o.mid:o.end]
 		switch o.op {
 		case 's':
-			e.setResponseField(name, value)
+			canon, _ := e.canonicalToken(name) // checked when recorded
+			e.setResponseField(name, canon, value)
 		case 'a':
 			h.AddBytesKV(name, value)
 		case 'r':
@@ -506,7 +522,10 @@ func (e *exchange) replayPreNext(backendFailed bool) {
 }
 
 func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
-	if err := e.checkHeaderWrite(kind, name, value); err != nil {
+	if _, ok := e.canonicalToken(name); !ok {
+		return abi.ErrInvalid
+	}
+	if err := e.checkHeaderWrite(kind, value); err != nil {
 		return err
 	}
 	switch kind {
@@ -529,7 +548,10 @@ func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
 }
 
 func (e *exchange) RemoveHeader(kind abi.HeaderKind, name []byte) error {
-	if err := e.checkHeaderWrite(kind, name, nil); err != nil {
+	if _, ok := e.canonicalToken(name); !ok {
+		return abi.ErrInvalid
+	}
+	if err := e.checkHeaderWrite(kind, nil); err != nil {
 		return err
 	}
 	switch kind {

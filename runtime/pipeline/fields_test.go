@@ -9,9 +9,9 @@ import (
 	"github.com/portico-gateway/portico/runtime/abi"
 )
 
-// TestCanonicalNameMatchesFasthttp keeps the exchange's own name folding equal to fasthttp's on every token: the
+// TestCanonicalTokenMatchesFasthttp keeps the exchange's own name folding equal to fasthttp's on every token: the
 // lookups that follow it switch fasthttp's normalising off, so a difference would be a field not found.
-func TestCanonicalNameMatchesFasthttp(t *testing.T) {
+func TestCanonicalTokenMatchesFasthttp(t *testing.T) {
 	for _, name := range []string{"x", "X", "content-type", "CONTENT-TYPE", "x-nhn-apikey", "X-Forwarded-For",
 		"a--b", "-leading", "trailing-", "x_under_score", "WWW-Authenticate", "ratelimit-limit", "x~9!#$%&'*+.^`|",
 		"A-Very-Long-Header-Name-That-Goes-Past-Thirty-Two-Bytes"} {
@@ -19,11 +19,16 @@ func TestCanonicalNameMatchesFasthttp(t *testing.T) {
 	}
 }
 
-func FuzzCanonicalName(f *testing.F) {
-	for _, s := range []string{"content-type", "X-API-KEY", "a-b-c", "9-z"} {
+// FuzzCanonicalToken: canonicalToken accepts exactly the tokens, and folds them as fasthttp does.
+func FuzzCanonicalToken(f *testing.F) {
+	for _, s := range []string{"content-type", "X-API-KEY", "a-b-c", "9-z", "bad name", "x:y", "é", ""} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, name []byte) {
+		var e exchange
+		if _, ok := e.canonicalToken(name); ok != abi.ValidToken(name) {
+			t.Fatalf("canonicalToken(%q) ok = %v, ValidToken says %v", name, ok, !ok)
+		}
 		if abi.ValidToken(name) {
 			checkCanonical(t, name)
 		}
@@ -33,9 +38,9 @@ func FuzzCanonicalName(f *testing.F) {
 func checkCanonical(t *testing.T, name []byte) {
 	t.Helper()
 	var e exchange
-	got := e.canonicalName(name)
-	if want := fasthttp.AppendNormalizedHeaderKeyBytes(nil, name); !bytes.Equal(got, want) {
-		t.Fatalf("canonicalName(%q) = %q, fasthttp stores %q", name, got, want)
+	got, ok := e.canonicalToken(name)
+	if want := fasthttp.AppendNormalizedHeaderKeyBytes(nil, name); !ok || !bytes.Equal(got, want) {
+		t.Fatalf("canonicalToken(%q) = %q, %v; fasthttp stores %q", name, got, ok, want)
 	}
 }
 
