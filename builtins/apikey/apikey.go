@@ -13,10 +13,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/portico-gateway/portico/builtins/reply"
 	"github.com/portico-gateway/portico/runtime/abi"
@@ -124,8 +122,6 @@ type Plugin struct {
 	msgMissing string
 }
 
-var retryAfter = []byte("retry-after")
-
 // valueBuf holds a header read. The Exchange is an interface, so a stack buffer handed to it would escape: a
 // pool keeps the allowed path free of allocations.
 type valueBuf [maxValueLen + 64]byte
@@ -154,10 +150,10 @@ func (p *Plugin) HandleRequest(ex abi.Exchange) (bool, uint32) {
 	case usage.NotAllowed:
 		reply.Error(ex, 403, CodeNotAllowed, "the API key is not connected to a usage plan of this stage")
 	case usage.RPSExceeded:
-		setRetryAfter(ex, r.RetryAfter)
+		reply.RetryAfter(ex, r.RetryAfter)
 		reply.Error(ex, 429, CodeRPSExceeded, "too many requests per second for this API key's usage plan")
 	case usage.QuotaExceeded:
-		setRetryAfter(ex, r.RetryAfter)
+		reply.RetryAfter(ex, r.RetryAfter)
 		reply.Error(ex, 429, CodeQuotaExceeded, "this API key's request quota for the period is used up")
 	default:
 		reply.Error(ex, 500, "internal", "internal error")
@@ -185,16 +181,6 @@ func (p *Plugin) digest(ex abi.Exchange) ([32]byte, string) {
 		return [32]byte{}, CodeInvalid
 	}
 	return sha256.Sum256(v), ""
-}
-
-// setRetryAfter writes Retry-After in whole seconds, at least 1.
-func setRetryAfter(ex abi.Exchange, d time.Duration) {
-	secs := int64((d + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	var b [20]byte
-	_ = ex.SetHeader(abi.HeaderResponse, retryAfter, strconv.AppendInt(b[:0], secs, 10))
 }
 
 func (p *Plugin) HandleResponse(abi.Exchange, uint32, bool) {}

@@ -20,12 +20,11 @@ type bucket struct{ full atomic.Int64 }
 type limits struct {
 	interval int64
 	window   int64
-	burst    int64
 }
 
 func newLimits(rps, burst int) limits {
 	interval := (int64(time.Second) + int64(rps)/2) / int64(rps) // rounded; rps ≤ 100 000, so ≥ 10 µs
-	return limits{interval: interval, window: int64(burst) * interval, burst: int64(burst)}
+	return limits{interval: interval, window: int64(burst) * interval}
 }
 
 // take takes one token from b at now (nanoseconds since the epoch). When it is allowed, wait is how long until the
@@ -47,8 +46,9 @@ func (l limits) take(b *bucket, now int64) (allowed bool, wait int64) {
 // remaining is the whole number of tokens left in a bucket that is full again in wait.
 func (l limits) remaining(wait int64) int64 { return (l.window - wait) / l.interval }
 
-// retryAfter is how long a refused request's client waits for one token, given the bucket is full again in wait.
-func (l limits) retryAfter(wait int64) int64 { return wait - (l.burst-1)*l.interval }
+// retryAfter is how long a refused request's client waits for one token, given the bucket is full again in wait:
+// until the bucket lacks at most one interval of being full minus the token.
+func (l limits) retryAfter(wait int64) int64 { return wait - l.window + l.interval }
 
 // ceilSeconds rounds a duration in nanoseconds up to whole seconds.
 func ceilSeconds(ns int64) int64 { return (ns + int64(time.Second) - 1) / int64(time.Second) }

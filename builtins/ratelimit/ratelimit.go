@@ -222,11 +222,10 @@ func newPlugin(c *compiled, now func() time.Time, maxKeys int) *Plugin {
 }
 
 var (
-	hRetryAfter = []byte("Retry-After")
-	hLimit      = []byte("RateLimit-Limit")
-	hRemaining  = []byte("RateLimit-Remaining")
-	hReset      = []byte("RateLimit-Reset")
-	vZero       = []byte("0")
+	hLimit     = []byte("RateLimit-Limit")
+	hRemaining = []byte("RateLimit-Remaining")
+	hReset     = []byte("RateLimit-Reset")
+	vZero      = []byte("0")
 )
 
 // HandleRequest takes a token from the request's bucket, or answers 429.
@@ -248,14 +247,12 @@ func (p *Plugin) HandleRequest(ex abi.Exchange) (bool, uint32) {
 	if allowed {
 		return true, packCtx(p.limits.remaining(wait), ceilSeconds(wait))
 	}
+	reply.RetryAfter(ex, time.Duration(p.limits.retryAfter(wait)))
 	s := getScratch()
-	v := strconv.AppendInt(s.buf[:0], max(ceilSeconds(p.limits.retryAfter(wait)), 1), 10)
-	_ = ex.SetHeader(abi.HeaderResponse, hRetryAfter, v)
 	_ = ex.SetHeader(abi.HeaderResponse, hLimit, p.limitValue)
 	_ = ex.SetHeader(abi.HeaderResponse, hRemaining, vZero)
-	v = strconv.AppendInt(v[:0], ceilSeconds(wait), 10)
+	v := strconv.AppendInt(s.buf[:0], ceilSeconds(wait), 10)
 	_ = ex.SetHeader(abi.HeaderResponse, hReset, v)
-	s.keep(v)
 	s.release()
 	reply.Error(ex, 429, CodeRateLimited, p.message)
 	return false, 0

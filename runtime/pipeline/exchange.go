@@ -291,8 +291,8 @@ func (e *exchange) trailerHeader(kind abi.HeaderKind) trailerHeader {
 	return &e.r.Ctx.Response.Header
 }
 
-// checkHeaderWrite applies the value, phase and feature rules to a header change (the name is checked by
-// canonicalToken, which every write takes first).
+// checkHeaderWrite applies the value, phase and feature rules to a header change (the caller has checked the name:
+// SetHeader with canonicalToken, which it needs for the fold anyway, AddHeader and RemoveHeader with ValidToken).
 func (e *exchange) checkHeaderWrite(kind abi.HeaderKind, value []byte) error {
 	if !abi.ValidValue(value) {
 		return abi.ErrInvalid
@@ -334,7 +334,7 @@ func (e *exchange) SetHeader(kind abi.HeaderKind, name, value []byte) error {
 		e.setRequestField(name, canon, value)
 	case abi.HeaderResponse:
 		e.setResponseField(name, canon, value)
-		e.recordPreNext('s', name, value)
+		e.recordPreNext('s', canon, value) // canonical already: the replay needs no fold
 	default:
 		h := e.trailerHeader(kind)
 		if !e.announced(kind == abi.HeaderRequestTrailers, name) {
@@ -511,8 +511,7 @@ func (e *exchange) replayPreNext(backendFailed bool) {
 		name, value := e.preNextBytes[o.start:o.mid], e.preNextBytes[o.mid:o.end]
 		switch o.op {
 		case 's':
-			canon, _ := e.canonicalToken(name) // checked when recorded
-			e.setResponseField(name, canon, value)
+			e.setResponseField(name, name, value) // recorded in canonical form
 		case 'a':
 			h.AddBytesKV(name, value)
 		case 'r':
@@ -522,7 +521,7 @@ func (e *exchange) replayPreNext(backendFailed bool) {
 }
 
 func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
-	if _, ok := e.canonicalToken(name); !ok {
+	if !abi.ValidToken(name) { // fasthttp folds the name itself here, so only the check is needed
 		return abi.ErrInvalid
 	}
 	if err := e.checkHeaderWrite(kind, value); err != nil {
@@ -548,7 +547,7 @@ func (e *exchange) AddHeader(kind abi.HeaderKind, name, value []byte) error {
 }
 
 func (e *exchange) RemoveHeader(kind abi.HeaderKind, name []byte) error {
-	if _, ok := e.canonicalToken(name); !ok {
+	if !abi.ValidToken(name) { // fasthttp folds the name itself here, so only the check is needed
 		return abi.ErrInvalid
 	}
 	if err := e.checkHeaderWrite(kind, nil); err != nil {
